@@ -1,0 +1,5 @@
+"""Allows `python -m fieldops`."""
+
+from fieldops.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Pure rules of FieldOps: no I/O, no Qt, no database."""
