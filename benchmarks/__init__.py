@@ -1,0 +1,1 @@
+"""Measured targets of FieldOps; `make bench` runs them all."""
