@@ -24,3 +24,29 @@ def demo_dir() -> Path:
 def photos_dir() -> Path:
     """Sample photos: EXIF-rotated label, QR, GS1 DataMatrix, GPS-tagged, 12 MP, HEIC."""
     return PHOTOS
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated data directory with the demo catalogue, built once per test run."""
+    from tests.support.workspaces import build_demo_template
+
+    return build_demo_template(tmp_path_factory.mktemp("template") / "data", DEMO)
+
+
+@pytest.fixture
+def demo_data_dir(demo_template: Path, tmp_path: Path):
+    """A private copy of the demo data directory for one test."""
+    from tests.support.workspaces import copy_data_dir
+
+    return copy_data_dir(demo_template, tmp_path / "data")
+
+
+@pytest.fixture
+def demo_workspace(demo_data_dir):
+    """An open workspace on a private copy of the demo data."""
+    from fieldops.services.workspace import Workspace
+
+    workspace = Workspace(demo_data_dir)
+    yield workspace
+    workspace.close()

@@ -1,0 +1,1 @@
+"""The local store: SQLite through SQLAlchemy, Alembic migrations, photo blob files."""

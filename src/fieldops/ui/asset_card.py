@@ -1,0 +1,240 @@
+"""The asset card: what was scanned, where it is, what is inside it, what happened to it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldops.services.lookup import KIND_LABELS, AssetCard, IncidentSummary, LookupResult
+from fieldops.ui.labels import category_label, priority_style, status_label
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.verticalHeader().setVisible(False)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.setAlternatingRowColors(True)
+    return table
+
+
+def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            table.setItem(r, c, QTableWidgetItem(value))
+
+
+class AssetCardView(QWidget):
+    """Shows one asset, a not-found message, or the hint to scan."""
+
+    # (asset id) when the person asks to log an incident on the shown asset
+    incident_requested = Signal(str)
+    # (incident id) when the person opens one of the asset's incidents
+    incident_opened = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.card: AssetCard | None = None
+        self._incident_ids: list[str] = []
+        self._stack = QStackedWidget(self)
+        self._message = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self._message.setWordWrap(True)
+        self._message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._stack.addWidget(self._message)
+        self._stack.addWidget(self._build_card())
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._stack)
+        self.show_hint()
+
+    def _build_card(self) -> QWidget:
+        page = QWidget()
+        self._title = QLabel()
+        self._title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._subtitle = QLabel()
+        self._matched = QLabel()
+        self._matched.setObjectName("matched")
+        self._log_button = QPushButton(self.tr("&Log incident on this asset…"))
+        self._log_button.setAutoDefault(False)
+        self._log_button.clicked.connect(self._request_incident)
+        header = QHBoxLayout()
+        titles = QVBoxLayout()
+        titles.addWidget(self._title)
+        titles.addWidget(self._subtitle)
+        titles.addWidget(self._matched)
+        header.addLayout(titles, 1)
+        header.addWidget(self._log_button, 0, Qt.AlignmentFlag.AlignTop)
+
+        self._fields: dict[str, QLabel] = {}
+        identity = self._form(
+            self.tr("Asset"),
+            [
+                ("serial", self.tr("Serial")),
+                ("model", self.tr("Model")),
+                ("category", self.tr("Category")),
+                ("status", self.tr("Status")),
+            ],
+        )
+        place = self._form(
+            self.tr("Location"),
+            [
+                ("site", self.tr("Site")),
+                ("room", self.tr("Room")),
+                ("rack", self.tr("Rack")),
+                ("u", self.tr("Rack unit")),
+            ],
+        )
+        boxes = QHBoxLayout()
+        boxes.addWidget(identity, 1)
+        boxes.addWidget(place, 1)
+
+        self._components = _table(
+            [self.tr("Kind"), self.tr("Slot"), self.tr("Model"), self.tr("Serial")]
+        )
+        self._incidents = _table(
+            [self.tr("Priority"), self.tr("Status"), self.tr("Occurred"), self.tr("Title")]
+        )
+        self._incidents.doubleClicked.connect(self._open_incident)
+        self._incidents.activated.connect(self._open_incident)
+        self._components_box = QGroupBox(self.tr("Components"))
+        QVBoxLayout(self._components_box).addWidget(self._components)
+        self._incidents_box = QGroupBox(self.tr("Incidents"))
+        QVBoxLayout(self._incidents_box).addWidget(self._incidents)
+        tables = QHBoxLayout()
+        tables.addWidget(self._components_box, 1)
+        tables.addWidget(self._incidents_box, 1)
+
+        layout = QVBoxLayout(page)
+        layout.addLayout(header)
+        layout.addLayout(boxes)
+        layout.addLayout(tables, 1)
+        return page
+
+    def _form(self, title: str, rows: list[tuple[str, str]]) -> QGroupBox:
+        box = QGroupBox(title)
+        form = QFormLayout(box)
+        for key, label in rows:
+            value = QLabel()
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self._fields[key] = value
+            form.addRow(label, value)
+        return box
+
+    def show_hint(self) -> None:
+        """The empty state: tells the person what to do."""
+        self.card = None
+        self._message.setText(
+            "<h2>"
+            + self.tr("Scan an asset label")
+            + "</h2><p>"
+            + self.tr("Or type a tag, serial or component serial and press Enter.")
+            + "</p>"
+        )
+        self._stack.setCurrentIndex(0)
+
+    def show_result(self, result: LookupResult) -> None:
+        """Shows a lookup's answer: the card, or exactly what was read when nothing matched."""
+        if result.card is None:
+            self.card = None
+            self._message.setText(
+                "<h2>"
+                + self.tr("No asset matches this code")
+                + "</h2><p>"
+                + self.tr("Read: <b>{code}</b>").format(code=_escape(result.code))
+                + "</p><p>"
+                + self.tr("Check the label and scan again, or import the site's catalogue.")
+                + "</p>"
+            )
+            self._stack.setCurrentIndex(0)
+            return
+        self.show_card(result.card, result.matched_kind, result.other_matches)
+
+    def show_card(self, card: AssetCard, matched: str | None = None, others: int = 0) -> None:
+        """Fills the card with an asset."""
+        self.card = card
+        provisional = self.tr("  (provisional)") if card.provisional else ""
+        self._title.setText(f"<h1>{_escape(card.asset_tag)}{provisional}</h1>")
+        self._subtitle.setText(_escape(card.name or f"{card.manufacturer} {card.model}"))
+        matched_text = ""
+        if matched and matched != "tag":
+            matched_text = self.tr("Matched by its {kind}.").format(
+                kind=self.tr(KIND_LABELS.get(matched, matched))
+            )
+        if others:
+            matched_text += " " + self.tr("{n} other asset(s) also answer to this code.").format(
+                n=others
+            )
+        self._matched.setText(matched_text)
+        self._matched.setVisible(bool(matched_text))
+        place = card.place
+        values = {
+            "serial": card.serial,
+            "model": " ".join(p for p in (card.manufacturer, card.model, card.model_number) if p),
+            "category": card.category,
+            "status": card.status,
+            "site": place.site_code or "—",
+            "room": place.room or "—",
+            "rack": place.rack or "—",
+            "u": f"U{place.rack_u} {place.rack_face or ''}".strip() if place.rack_u else "—",
+        }
+        for key, value in values.items():
+            self._fields[key].setText(value or "—")
+        _fill(self._components, [[c.kind, c.slot, c.model, c.serial] for c in card.components])
+        self._components_box.setTitle(self.tr("Components ({n})").format(n=len(card.components)))
+        self._show_incidents(card.incidents)
+        self._stack.setCurrentIndex(1)
+
+    def _show_incidents(self, incidents: list[IncidentSummary]) -> None:
+        self._incident_ids = [i.id for i in incidents]
+        _fill(
+            self._incidents,
+            [
+                [
+                    i.priority,
+                    status_label(i.status),
+                    i.occurred_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                    f"{i.title} ({category_label(i.category)})",
+                ]
+                for i in incidents
+            ],
+        )
+        for row, incident in enumerate(incidents):
+            badge = QLabel(incident.priority)
+            badge.setStyleSheet(priority_style(incident.priority))
+            badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self._incidents.setCellWidget(row, 0, badge)
+        self._incidents_box.setTitle(self.tr("Incidents ({n})").format(n=len(incidents)))
+
+    def incident_rows(self) -> list[str]:
+        """The titles column of the incidents table, for tests and accessibility."""
+        return [self._incidents.item(r, 3).text() for r in range(self._incidents.rowCount())]
+
+    def _request_incident(self) -> None:
+        if self.card is not None:
+            self.incident_requested.emit(self.card.id)
+
+    def _open_incident(self) -> None:
+        row = self._incidents.currentRow()
+        if 0 <= row < len(self._incident_ids):
+            self.incident_opened.emit(self._incident_ids[row])
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,376 @@
+"""The main window: scan field on top, the asset card and the incident list below."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressDialog,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldops import __version__
+from fieldops.services.catalogue import ImportCancelled, ImportRefused, ImportReport
+from fieldops.services.datadir import DataDir
+from fieldops.services.incidents import IncidentDetail
+from fieldops.services.lookup import LookupResult
+from fieldops.services.workspace import Counts, Workspace
+from fieldops.ui.asset_card import AssetCardView
+from fieldops.ui.errors import describe_error
+from fieldops.ui.incident_dialog import IncidentDialog
+from fieldops.ui.incident_list import IncidentListView
+from fieldops.ui.incident_view import IncidentViewDialog
+from fieldops.ui.lanes import Job, Lanes
+from fieldops.ui.scan_field import ScanField
+from fieldops.ui.thumbnails import read_thumbnail
+
+log = logging.getLogger(__name__)
+
+CATALOGUE_FILTER = "*.csv *.txt"
+
+
+class MainWindow(QMainWindow):
+    """FieldOps' window; all database and file work runs in its lanes."""
+
+    # () once the data directory is open and the scan can be looked up
+    workspace_ready = Signal()
+    # (LookupResult) after a scan's answer is shown
+    lookup_shown = Signal(object)
+    # (incident id) after an incident is saved
+    incident_saved = Signal(str)
+    # (count) after the incident list is refreshed
+    incidents_shown = Signal(int)
+    # (ImportReport) after an import finished
+    import_finished = Signal(object)
+
+    def __init__(self, data_dir: DataDir, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.data_dir = data_dir
+        self.lanes = Lanes(self)
+        self.workspace: Workspace | None = None
+        self._waiting_code: str | None = None
+        self._scan_serial = 0
+        self._dialogs: list[Any] = []
+        self.setWindowTitle(self.tr("FieldOps"))
+        self.resize(1180, 760)
+        self._build()
+        self._build_menus()
+        self.status.showMessage(self.tr("Opening the local database…"))
+        self.lanes.db.submit(
+            lambda job: Workspace(data_dir), self._opened, self._open_failed, name="open"
+        )
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        bar = QHBoxLayout()
+        label = QLabel(self.tr("S&can"))
+        self.scan_field = ScanField()
+        label.setBuddy(self.scan_field)
+        self.scan_field.code_entered.connect(self.look_up)
+        self.look_up_button = QPushButton(self.tr("Look up"))
+        self.look_up_button.setAutoDefault(False)
+        self.look_up_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.look_up_button.clicked.connect(lambda: self.look_up(self.scan_field.text()))
+        bar.addWidget(label)
+        bar.addWidget(self.scan_field, 1)
+        bar.addWidget(self.look_up_button)
+        layout.addLayout(bar)
+
+        self.tabs = QTabWidget()
+        self.card = AssetCardView()
+        self.card.incident_requested.connect(lambda _id: self.new_incident())
+        self.card.incident_opened.connect(self.open_incident)
+        self.incident_list = IncidentListView()
+        self.incident_list.refresh_requested.connect(self._load_incidents)
+        self.incident_list.incident_opened.connect(self.open_incident)
+        self.tabs.addTab(self.card, self.tr("&Asset"))
+        self.tabs.addTab(self.incident_list, self.tr("&Incidents"))
+        self.tabs.currentChanged.connect(self._tab_changed)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+
+        self.status = self.statusBar()
+        self.counts_label = QLabel()
+        self.sync_label = QLabel(self.tr("Sync: not set up — working offline"))
+        self.status.addPermanentWidget(self.counts_label)
+        self.status.addPermanentWidget(self.sync_label)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        self._action(file_menu, self.tr("&Import catalogue…"), "Ctrl+I", self.choose_import)
+        file_menu.addSeparator()
+        self._action(file_menu, self.tr("&Quit"), QKeySequence.StandardKey.Quit, self.close)
+        incident_menu = self.menuBar().addMenu(self.tr("I&ncident"))
+        self._action(incident_menu, self.tr("&New incident…"), "Ctrl+N", self.new_incident)
+        self._action(
+            incident_menu, self.tr("Incident &list"), "Ctrl+L", lambda: self.tabs.setCurrentIndex(1)
+        )
+        view_menu = self.menuBar().addMenu(self.tr("&View"))
+        self._action(view_menu, self.tr("&Scan field"), "Ctrl+F", self.focus_scan)
+        self._action(view_menu, self.tr("&Refresh"), "F5", self.refresh)
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        self._action(help_menu, self.tr("&About FieldOps"), None, self.about)
+        QShortcut(QKeySequence("F6"), self, activated=self.focus_scan)
+        QShortcut(QKeySequence("Escape"), self, activated=self.focus_scan)
+
+    def _action(self, menu: Any, text: str, shortcut: Any, slot: Any) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    # -- opening ------------------------------------------------------------------------------
+
+    def _opened(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.status.showMessage(self.tr("Ready. Scan a label."), 5000)
+        self.refresh()
+        self.workspace_ready.emit()
+        if self._waiting_code is not None:
+            code, self._waiting_code = self._waiting_code, None
+            self.look_up(code)
+
+    def _open_failed(self, exc: BaseException) -> None:
+        self.status.showMessage(self.tr("The local database could not be opened."))
+        QMessageBox.critical(self, self.tr("FieldOps cannot start"), describe_error(exc))
+
+    def refresh(self) -> None:
+        """Re-reads the counts and the incident list."""
+        if self.workspace is None:
+            return
+        workspace = self.workspace
+        self.lanes.db.submit(lambda job: workspace.counts(), self._show_counts)
+        self.incident_list.request_refresh()
+
+    def _show_counts(self, counts: Counts) -> None:
+        self.counts_label.setText(
+            self.tr("{assets} assets · {incidents} incidents · {pending} changes waiting").format(
+                assets=f"{counts.assets:,}",
+                incidents=f"{counts.incidents:,}",
+                pending=f"{counts.pending_changes:,}",
+            )
+        )
+
+    # -- scanning -----------------------------------------------------------------------------
+
+    def focus_scan(self) -> None:
+        """Puts the focus in the scan field with its text selected, ready for the next scan."""
+        self.scan_field.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.scan_field.selectAll()
+
+    def look_up(self, code: str) -> None:
+        """Looks a code up in the database lane and shows the answer."""
+        if not code.strip():
+            return
+        if self.workspace is None:
+            self._waiting_code = code
+            return
+        self._scan_serial += 1
+        serial = self._scan_serial
+        workspace = self.workspace
+        self.lanes.db.submit(
+            lambda job: workspace.lookup.lookup(code),
+            lambda result: self._show_lookup(serial, result),
+            self._report_error,
+            name="lookup",
+        )
+
+    def _show_lookup(self, serial: int, result: LookupResult) -> None:
+        if serial != self._scan_serial:
+            return  # a newer scan is on its way; this answer is stale
+        self.card.show_result(result)
+        self.tabs.setCurrentIndex(0)
+        if result.card is None:
+            self.status.showMessage(self.tr("Not found: {code}").format(code=result.code), 8000)
+        self.lookup_shown.emit(result)
+
+    def _reload_card(self) -> None:
+        card = self.card.card
+        if card is None or self.workspace is None:
+            return
+        workspace, asset_id = self.workspace, card.id
+        self.lanes.db.submit(
+            lambda job: workspace.lookup.card(asset_id),
+            lambda fresh: fresh is not None and self.card.show_card(fresh),
+        )
+
+    # -- incidents ----------------------------------------------------------------------------
+
+    def new_incident(self) -> None:
+        """Opens the incident form for the shown asset, or for a location if none is shown."""
+        if self.workspace is None:
+            return
+        dialog = IncidentDialog(self.workspace, self.lanes, self.card.card, self)
+        dialog.incident_saved.connect(self._incident_saved)
+        dialog.finished.connect(lambda _r: self._dialog_closed(dialog))
+        self._dialogs.append(dialog)
+        dialog.open()
+        dialog.title.setFocus()
+
+    def _dialog_closed(self, dialog: Any) -> None:
+        if dialog in self._dialogs:
+            self._dialogs.remove(dialog)
+        dialog.deleteLater()
+        self.focus_scan()
+
+    def _incident_saved(self, incident_id: str) -> None:
+        self.status.showMessage(self.tr("Incident saved; it will sync when online."), 6000)
+        self._reload_card()
+        self.refresh()
+        self.incident_saved.emit(incident_id)
+
+    def _load_incidents(self, status: str | None, priority: str | None) -> None:
+        if self.workspace is None:
+            return
+        workspace = self.workspace
+        self.lanes.db.submit(
+            lambda job: workspace.incidents.list(status=status, priority=priority),
+            self._show_incidents,
+            self._report_error,
+        )
+
+    def _show_incidents(self, rows: list[Any]) -> None:
+        self.incident_list.set_rows(rows)
+        self.incidents_shown.emit(len(rows))
+
+    def open_incident(self, incident_id: str) -> None:
+        """Shows one incident with its photos."""
+        if self.workspace is None:
+            return
+        workspace = self.workspace
+
+        def load(job: Job) -> tuple[IncidentDetail, dict[str, bytes | None]]:
+            detail = workspace.incidents.get(incident_id)
+            return detail, {p.id: read_thumbnail(p.thumbnail) for p in detail.photos}
+
+        self.lanes.db.submit(load, self._show_incident, self._report_error)
+
+    def _show_incident(self, loaded: tuple[IncidentDetail, dict[str, bytes | None]]) -> None:
+        dialog = IncidentViewDialog(*loaded, parent=self)
+        dialog.finished.connect(lambda _r: self._dialog_closed(dialog))
+        self._dialogs.append(dialog)
+        dialog.open()
+
+    # -- importing ----------------------------------------------------------------------------
+
+    def choose_import(self) -> None:
+        """Asks for a catalogue file and imports it."""
+        name, _ = QFileDialog.getOpenFileName(
+            self,
+            self.tr("Import catalogue"),
+            "",
+            self.tr("Catalogue files ({patterns});;All files (*)").format(
+                patterns=CATALOGUE_FILTER
+            ),
+        )
+        if name:
+            self.import_catalogue(Path(name))
+
+    def import_catalogue(self, path: Path, skip_bad_rows: bool = False) -> Job | None:
+        """Imports a catalogue in the database lane with a progress bar and Cancel."""
+        if self.workspace is None:
+            return None
+        workspace = self.workspace
+        progress = QProgressDialog(
+            self.tr("Importing {name}…").format(name=path.name), self.tr("Cancel"), 0, 0, self
+        )
+        progress.setWindowTitle(self.tr("Import catalogue"))
+        progress.setMinimumDuration(300)
+        progress.setAutoClose(False)
+        progress.setAutoReset(False)
+        job = self.lanes.db.submit(
+            lambda job: workspace.catalogue.import_file(
+                path,
+                skip_bad_rows=skip_bad_rows,
+                progress=job.report,
+                cancelled=lambda: job.cancelled,
+            ),
+            lambda report: self._imported(path, report),
+            lambda exc: self._import_failed(path, exc),
+            name="import",
+        )
+        job.progressed.connect(lambda done, total: _set_progress(progress, done, total))
+        progress.canceled.connect(job.cancel)
+        job.finished.connect(progress.close)
+        job.finished.connect(progress.deleteLater)
+        return job
+
+    def _imported(self, path: Path, report: ImportReport) -> None:
+        text = self.tr("Imported {name}: {new} new, {updated} updated, {same} unchanged.").format(
+            name=path.name, new=report.created, updated=report.updated, same=report.unchanged
+        )
+        if report.skipped:
+            text += " " + self.tr("{n} bad rows skipped.").format(n=len(report.skipped))
+        self.status.showMessage(text, 10000)
+        self.refresh()
+        self._reload_card()
+        self.import_finished.emit(report)
+
+    def _import_failed(self, path: Path, exc: BaseException) -> None:
+        if isinstance(exc, ImportCancelled):
+            self.status.showMessage(exc.message, 8000)
+            return
+        if isinstance(exc, ImportRefused):
+            box = QMessageBox(self)
+            box.setIcon(QMessageBox.Icon.Warning)
+            box.setWindowTitle(self.tr("Some rows cannot be imported"))
+            box.setText(exc.message)
+            skip = box.addButton(
+                self.tr("Skip bad rows and import"), QMessageBox.ButtonRole.AcceptRole
+            )
+            box.addButton(QMessageBox.StandardButton.Cancel)
+            box.exec()
+            if box.clickedButton() is skip:
+                self.import_catalogue(path, skip_bad_rows=True)
+            return
+        self._report_error(exc)
+
+    # -- general ------------------------------------------------------------------------------
+
+    def _report_error(self, exc: BaseException) -> None:
+        QMessageBox.warning(self, self.tr("FieldOps"), describe_error(exc))
+
+    def _tab_changed(self, index: int) -> None:
+        if index == 1:
+            self.incident_list.request_refresh()
+
+    def about(self) -> None:
+        """The About box: version and where the data lives."""
+        QMessageBox.about(
+            self,
+            self.tr("About FieldOps"),
+            self.tr("FieldOps {version}\n\nData: {data}\nLog: {log}").format(
+                version=__version__,
+                data=self.data_dir.root,
+                log=self.data_dir.logs / "fieldops.log",
+            ),
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.lanes.wait(10_000)
+        if self.workspace is not None:
+            self.workspace.close()
+        super().closeEvent(event)
+
+
+def _set_progress(dialog: QProgressDialog, done: int, total: int) -> None:
+    if total and dialog.maximum() != total:
+        dialog.setMaximum(total)
+    dialog.setValue(min(done, total))
