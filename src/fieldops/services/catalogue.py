@@ -304,7 +304,9 @@ class CatalogueService:
         progress: Progress | None,
         cancelled: Cancelled | None,
     ) -> None:
-        assets = dict(session.execute(select(Asset.tag_key, Asset.id)).tuples().all())
+        assets = {
+            key: asset_id for key, asset_id in session.execute(select(Asset.tag_key, Asset.id))
+        }
         missing = [
             RowError(r.line, f"no asset with tag '{r.asset_tag}'; import the asset catalogue first")
             for r in parsed.components

@@ -69,6 +69,10 @@ class AssetCardView(QWidget):
         self._title = QLabel()
         self._title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._subtitle = QLabel()
+        self._where = QLabel()
+        self._where.setObjectName("where")
+        self._where.setStyleSheet("font-size: 13pt; font-weight: bold; color: #1565c0;")
+        self._where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._matched = QLabel()
         self._matched.setObjectName("matched")
         self._log_button = QPushButton(self.tr("&Log incident on this asset…"))
@@ -78,6 +82,7 @@ class AssetCardView(QWidget):
         titles = QVBoxLayout()
         titles.addWidget(self._title)
         titles.addWidget(self._subtitle)
+        titles.addWidget(self._where)
         titles.addWidget(self._matched)
         header.addLayout(titles, 1)
         header.addWidget(self._log_button, 0, Qt.AlignmentFlag.AlignTop)
@@ -184,6 +189,8 @@ class AssetCardView(QWidget):
         self._matched.setText(matched_text)
         self._matched.setVisible(bool(matched_text))
         place = card.place
+        where = place.describe().replace(" / ", "  ›  ")
+        self._where.setText(where or self.tr("Location not recorded"))
         values = {
             "serial": card.serial,
             "model": " ".join(p for p in (card.manufacturer, card.model, card.model_number) if p),

@@ -300,7 +300,9 @@ class IncidentDialog(QDialog):
             location_id=location_id,
             occurred_at=occurred,
             reporter=self.reporter.text(),
-            prepared_photos=[self.prepared[k] for k in self.photos if k in self.prepared],
+            prepared_photos=[
+                self.prepared[k] for k in self.photos.photo_keys() if k in self.prepared
+            ],
         )
 
     def save(self) -> None:

@@ -72,7 +72,7 @@ class IncidentViewDialog(QDialog):
         form.addRow(self.tr("Description"), description)
         layout.addLayout(form)
         self.photos = PhotoStrip()
-        self.photos.setAcceptDrops(False)
+        self.photos.set_drops_allowed(False)
         for photo in detail.photos:
             tip = f"{photo.original_name}\n{photo.width} × {photo.height}"
             self.photos.add_photo(photo.id, photo.original_name, thumbnails.get(photo.id), tip)

@@ -30,6 +30,12 @@ class PhotoStrip(QListWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setAcceptDrops(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+        self.viewport().setAcceptDrops(True)
+
+    def set_drops_allowed(self, allowed: bool) -> None:
+        """Turns dropping files on the strip on or off."""
+        self.setAcceptDrops(allowed)
+        self.viewport().setAcceptDrops(allowed)
 
     def add_photo(self, key: str, name: str, thumbnail: bytes | None, tooltip: str) -> None:
         """Adds one thumbnail, keyed so it can be found and removed later."""
@@ -41,7 +47,7 @@ class PhotoStrip(QListWidget):
         item.setToolTip(tooltip)
         self.addItem(item)
 
-    def keys(self) -> list[str]:
+    def photo_keys(self) -> list[str]:
         """The keys of the photos shown, in order."""
         return [self.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.count())]
 

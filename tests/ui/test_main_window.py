@@ -1,0 +1,189 @@
+"""The main job end to end in the real window: scan, see the asset, log an incident, find it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from fieldops.services.lookup import LookupResult
+from fieldops.ui.incident_dialog import IncidentDialog
+from fieldops.ui.main_window import MainWindow
+from tests.ui.conftest import answer_next_message_box
+
+
+def scan(qtbot, window: MainWindow, code: str, terminator=Qt.Key.Key_Return) -> LookupResult:
+    """Types the code into whatever has focus 1 ms apart, as a wedge scanner does."""
+    target = QApplication.focusWidget() or window.scan_field
+    with qtbot.waitSignal(window.lookup_shown, timeout=10_000) as blocker:
+        QTest.keyClicks(target, code, Qt.KeyboardModifier.NoModifier, 1)
+        QTest.keyClick(target, terminator)
+    return blocker.args[0]
+
+
+def test_scan_field_has_focus_when_the_window_opens(window: MainWindow) -> None:
+    assert window.scan_field.hasFocus()
+
+
+def test_fast_scan_shows_the_asset_card(qtbot, window: MainWindow) -> None:
+    result = scan(qtbot, window, "IT-000217")
+    assert result.found and result.card.asset_tag == "IT-000217"
+    card = window.card
+    assert card.card is not None and card.card.asset_tag == "IT-000217"
+    assert card._fields["serial"].text() == "J344WPWW"
+    assert card._fields["site"].text() == "BR-LEEDS"
+    assert card._fields["room"].text() == "Comms Closet 4F"
+    assert card._fields["rack"].text() == "R08"
+    assert card._fields["u"].text() == "U11 front"
+    assert card._components.rowCount() == 16
+    assert window.scan_field.hasFocus(), "the terminator must not move the focus"
+    assert window.tabs.currentIndex() == 0
+
+
+def test_tab_terminator_keeps_focus_and_lowercase_matches(qtbot, window: MainWindow) -> None:
+    result = scan(qtbot, window, "it-000217", Qt.Key.Key_Tab)
+    assert result.found
+    assert QApplication.focusWidget() is window.scan_field
+
+
+def test_next_scan_replaces_the_previous_one(qtbot, window: MainWindow) -> None:
+    scan(qtbot, window, "IT-000217")
+    result = scan(qtbot, window, "003271")
+    assert result.card.asset_tag == "003271"
+    assert window.scan_field.text() == "003271"
+
+
+def test_not_found_shows_exactly_what_was_read(qtbot, window: MainWindow) -> None:
+    result = scan(qtbot, window, "3271")  # the tag is 003271: leading zeros are data
+    assert not result.found
+    assert window.card.card is None
+    assert "3271" in window.card._message.text()
+    assert "No asset matches" in window.card._message.text()
+
+
+def _open_dialog(window: MainWindow) -> IncidentDialog:
+    window.new_incident()
+    dialog = window._dialogs[-1]
+    assert isinstance(dialog, IncidentDialog)
+    return dialog
+
+
+def _drop_files(strip, paths: list[Path]) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    pos = QPointF(strip.viewport().rect().center())
+    enter = QDragEnterEvent(
+        pos.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    QApplication.sendEvent(strip.viewport(), enter)
+    drop = QDropEvent(
+        pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    QApplication.sendEvent(strip.viewport(), drop)
+
+
+def test_incident_with_two_photos_is_saved_listed_and_kept(
+    qtbot, open_window, window: MainWindow, photos_dir: Path
+) -> None:
+    scan(qtbot, window, "IT-000217")
+    dialog = _open_dialog(window)
+    dialog.category.setCurrentIndex(dialog.category.findData("physical"))
+    dialog.subtype.setCurrentIndex(dialog.subtype.findData("flood"))
+    dialog.impact.setCurrentIndex(dialog.impact.findData("high"))
+    dialog.urgency.setCurrentIndex(dialog.urgency.findData("high"))
+    assert dialog.priority.text() == "P1"
+    QTest.keyClicks(dialog.title, "Water dripping onto rack R08")
+    dialog.add_photos([photos_dir / "asset-label-exif-rotated.jpg"])
+    qtbot.waitUntil(lambda: dialog.photos.count() == 1, timeout=20_000)
+    _drop_files(dialog.photos, [photos_dir / "water-damage-with-gps.jpg"])
+    qtbot.waitUntil(lambda: dialog.photos.count() == 2, timeout=20_000)
+    rotated = next(p for p in dialog.prepared.values() if "rotated" in p.original_name)
+    # Stored 1200 x 1600 with Orientation 6: shown (and recorded) turned, 1600 x 1200.
+    assert (rotated.width, rotated.height) == (1600, 1200)
+
+    with qtbot.waitSignal(window.incident_saved, timeout=10_000) as saved:
+        QTest.keyClick(dialog, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    incident_id = saved.args[0]
+    qtbot.waitUntil(
+        lambda: "Water dripping onto rack R08 (Physical)" in window.card.incident_rows()
+    )
+
+    with qtbot.waitSignal(window.incidents_shown, timeout=10_000):
+        window.tabs.setCurrentIndex(1)
+    assert "Water dripping onto rack R08" in window.incident_list.titles()
+    detail = window.workspace.incidents.get(incident_id)
+    assert len(detail.photos) == 2 and all(p.thumbnail for p in detail.photos)
+
+    window.close()
+    again = open_window(window.data_dir)
+    result = scan(qtbot, again, "IT-000217")
+    assert [i.title for i in result.card.incidents] == ["Water dripping onto rack R08"]
+
+
+def test_a_file_that_is_not_a_picture_is_refused_clearly(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    scan(qtbot, window, "IT-000217")
+    dialog = _open_dialog(window)
+    fake = tmp_path / "damage.jpg"
+    fake.write_text("this is a text file, not a photo")
+    dialog.add_photos([fake])
+    qtbot.waitUntil(lambda: dialog.problem.isVisible(), timeout=10_000)
+    assert "damage.jpg" in dialog.problem.text()
+    assert "Traceback" not in dialog.problem.text()
+    assert dialog.photos.count() == 0
+
+
+def test_save_without_title_keeps_the_form(qtbot, window: MainWindow) -> None:
+    scan(qtbot, window, "IT-000217")
+    dialog = _open_dialog(window)
+    QTest.keyClicks(dialog.description, "Smoke from PSU1")
+    dialog.save()
+    qtbot.waitUntil(lambda: dialog.problem.isVisible(), timeout=10_000)
+    assert "title" in dialog.problem.text().lower()
+    assert dialog.isVisible()
+    assert dialog.description.toPlainText() == "Smoke from PSU1"
+    assert window.workspace.counts().incidents == 0
+
+
+def test_escape_asks_before_discarding_typed_text(qtbot, window: MainWindow) -> None:
+    scan(qtbot, window, "IT-000217")
+    dialog = _open_dialog(window)
+    QTest.keyClicks(dialog.title, "Half typed")
+    seen = answer_next_message_box(qtbot, "Cancel")
+    QTest.keyClick(dialog, Qt.Key.Key_Escape)
+    assert seen and dialog.isVisible()
+    assert dialog.title.text() == "Half typed"
+    answer_next_message_box(qtbot, "Discard")
+    QTest.keyClick(dialog, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+
+
+def test_empty_form_closes_on_escape_without_asking(qtbot, window: MainWindow) -> None:
+    scan(qtbot, window, "IT-000217")
+    dialog = _open_dialog(window)
+    QTest.keyClick(dialog, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    qtbot.waitUntil(lambda: window.scan_field.hasFocus())
+
+
+def test_incident_on_a_location_when_there_is_no_asset(qtbot, window: MainWindow) -> None:
+    scan(qtbot, window, "NOT-A-TAG")
+    dialog = _open_dialog(window)
+    assert dialog.location is not None
+    qtbot.waitUntil(lambda: dialog.location.count() > 0, timeout=10_000)
+    dialog.location.setCurrentText("HQ-DC1 / Server Room B3")
+    dialog.category.setCurrentIndex(dialog.category.findData("physical"))
+    dialog.subtype.setCurrentIndex(dialog.subtype.findData("temperature"))
+    QTest.keyClicks(dialog.title, "Room at 35 °C, CRAC alarm")
+    with qtbot.waitSignal(window.incident_saved, timeout=10_000) as saved:
+        dialog.save()
+    detail = window.workspace.incidents.get(saved.args[0])
+    assert detail.summary.asset_tag is None
+    assert detail.place.room == "Server Room B3"
+    assert detail.summary.site_code == "HQ-DC1"
