@@ -120,3 +120,19 @@ def test_sample_label_photo_is_shown_the_way_it_was_taken(photos_dir):
     top_left = thumbnail.getpixel((10, 10))
     bottom_right = thumbnail.getpixel((309, 229))
     assert top_left < bottom_right - 40
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "TIFF", "HEIF"])
+def test_orientation_is_applied_once_in_every_format_that_carries_it(tmp_path, fmt):
+    source = tmp_path / "sideways.img"
+    stored_pixels(arrow_picture(), 6).save(source, fmt, exif=_orientation_only(6).tobytes())
+
+    info = inspect_image(source)
+    thumbnail = Image.open(io.BytesIO(make_thumbnail(source)))
+    copy = privacy_copy(source, tmp_path / "copy.img")
+
+    assert (info.width, info.height, info.orientation) == (1200, 800, 6)
+    assert_upright(thumbnail)
+    assert (copy.width, copy.height, copy.orientation) == (1200, 800, 1)
+    with Image.open(tmp_path / "copy.img") as written:
+        assert_upright(written)

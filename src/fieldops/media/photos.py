@@ -72,6 +72,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 pillow_heif = _load_heif_support()
 
+_ORIENTATION_TAG = 0x0112
+_TIFF_WIDTH_TAG, _TIFF_HEIGHT_TAG = 0x0100, 0x0101
+
 _EXTENSIONS = {
     "JPEG": ".jpg",
     "PNG": ".png",
@@ -133,8 +136,16 @@ class _Opened:
 
     @property
     def turn(self) -> int:
-        """The orientation still to apply to decoded pixels (libheif applies HEIF's itself)."""
-        return 1 if self.format == "HEIF" else self.facts.orientation
+        """The orientation still to apply to the decoded pixels.
+
+        libheif turns HEIF pixels itself; recent Pillow turns TIFF pixels while loading and
+        then drops the tag, so a TIFF still carrying the tag after loading needs the turn.
+        """
+        if self.format == "HEIF":
+            return 1
+        if self.format == "TIFF" and _ORIENTATION_TAG not in getattr(self.image, "tag_v2", {}):
+            return 1
+        return self.facts.orientation
 
 
 def inspect_image(
@@ -274,6 +285,15 @@ def _parse_header(fp: IO[bytes], size: int, sniffed: Sniffed) -> ImageFile.Image
     return image
 
 
+def _stored_size(image: ImageFile.ImageFile, sniffed: Sniffed) -> tuple[int, int]:
+    """Width and height as stored; recent Pillow reports a turned TIFF's displayed size."""
+    tags = getattr(image, "tag_v2", {}) if sniffed.format == "TIFF" else {}
+    width, height = tags.get(_TIFF_WIDTH_TAG), tags.get(_TIFF_HEIGHT_TAG)
+    if isinstance(width, int) and isinstance(height, int):
+        return width, height
+    return image.size
+
+
 def _check_pixels(size: tuple[int, int], limits: PhotoLimits) -> None:
     width, height = size
     if width * height > limits.max_pixels:
@@ -304,7 +324,7 @@ def _read_facts(
 
 
 def _describe(image: ImageFile.ImageFile, sniffed: Sniffed, facts: ExifFacts) -> ImageInfo:
-    width, height = image.size
+    width, height = _stored_size(image, sniffed)
     if sniffed.format != "HEIF":
         width, height = exif_facts.shown_size(width, height, facts.orientation)
     return ImageInfo(
