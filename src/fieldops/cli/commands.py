@@ -186,9 +186,7 @@ def incident_new(args: argparse.Namespace, data_dir: DataDir) -> int:
 
 def _summary_row(s: IncidentSummary) -> str:
     when = s.occurred_at.astimezone().strftime("%Y-%m-%d %H:%M")
-    return (
-        f"{s.id[:13]}  {s.priority}  {s.status:<11}  {when}  {(s.asset_tag or '-'):<12}  {s.title}"
-    )
+    return f"{s.id}  {s.priority}  {s.status:<11}  {when}  {(s.asset_tag or '-'):<12}  {s.title}"
 
 
 def incident_list(args: argparse.Namespace, data_dir: DataDir) -> int:

@@ -69,12 +69,12 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for reading; whatever it changes is rolled back."""
+        """A session for reading; nothing it changes is saved (it is closed, never committed).
+
+        Objects read stay usable after the block, with what they had loaded.
+        """
         with self._reads() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     def write(self, work: Callable[[Session], T]) -> T:
         """Runs `work` in one write transaction: all of it is saved, or none of it."""
