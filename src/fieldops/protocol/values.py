@@ -1,0 +1,48 @@
+"""Value types used across the wire schema: identifiers, times, hashes, site codes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime, Field, PlainSerializer, StringConstraints
+
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+SITE_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"
+
+
+def canonical_uuid(text: str) -> str:
+    """A UUID in its lower-case hyphenated form; anything else is refused."""
+    try:
+        return str(uuid.UUID(text))
+    except (ValueError, AttributeError, TypeError):
+        raise ValueError("not a UUID") from None
+
+
+def to_utc(value: datetime) -> datetime:
+    """The same instant in UTC."""
+    return value.astimezone(UTC)
+
+
+Uuid = Annotated[str, StringConstraints(max_length=64), AfterValidator(canonical_uuid)]
+"""A record, mutation or client identifier (UUIDv7 made on the device, or by the server)."""
+
+UtcTime = Annotated[
+    AwareDatetime,
+    AfterValidator(to_utc),
+    PlainSerializer(lambda value: value.isoformat(), return_type=str, when_used="json"),
+]
+"""An ISO 8601 time with a zone; kept and sent as UTC with a +00:00 offset."""
+
+Sha256 = Annotated[str, StringConstraints(pattern=SHA256_PATTERN)]
+"""A blob's SHA-256 in lower-case hex."""
+
+SiteCode = Annotated[str, StringConstraints(pattern=SITE_CODE_PATTERN)]
+"""A site code such as HQ-DC1."""
+
+ShortText = Annotated[str, StringConstraints(max_length=255)]
+LongText = Annotated[str, StringConstraints(max_length=10_000)]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+RequiredText = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+RackUnit = Annotated[int, Field(ge=1, le=100)]
