@@ -7,6 +7,7 @@ benchmarks/results/latest.md; `python -m benchmarks.run NAME ...` runs only the 
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import platform
 import sys
@@ -54,7 +55,7 @@ def main(argv: list[str]) -> int:
             rows.append((name.removeprefix("bench_"), measure))
         print(f"  {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
     header = (
-        f"Measured on {platform.node() and 'this machine'}: {platform.machine()}, "
+        f"Measured on {platform.machine()} with {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M')}.\n\n"
     )
     text = header + table(rows) + "\n"
