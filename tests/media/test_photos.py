@@ -26,6 +26,7 @@ from tests.media.test_photos_samples import (
     field_exif,
     save_jpeg,
     save_oriented,
+    stored_pixels,
 )
 
 FORMATS = {
@@ -312,3 +313,23 @@ def test_pixel_limit_can_be_configured(tmp_path):
         make_thumbnail(source, limits=PhotoLimits(max_pixels=959_999))
 
     assert refused.value.problem is PhotoProblem.TOO_LARGE
+
+
+@pytest.mark.parametrize(
+    ("fmt", "budget", "size"),
+    [
+        ("JPEG", 240_000, (600, 400)),  # decoded at half scale
+        ("JPEG", 200_000, (300, 200)),  # a quarter: JPEG scales by powers of two
+        ("PNG", 200_000, (400, 267)),  # decoded, then reduced by three
+    ],
+)
+def test_copy_that_must_be_reencoded_is_reduced_to_the_pixel_budget(tmp_path, fmt, budget, size):
+    source = tmp_path / "sideways.img"
+    exif = field_exif(6).tobytes()
+    stored_pixels(arrow_picture(), 6).save(source, fmt, exif=exif)
+
+    info = privacy_copy(source, tmp_path / "copy.img", limits=PhotoLimits(max_copy_pixels=budget))
+
+    assert (info.width, info.height) == size
+    with Image.open(tmp_path / "copy.img") as written:
+        assert_upright(written)

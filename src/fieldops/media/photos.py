@@ -384,12 +384,13 @@ def _reencoded_copy(
     opened: _Opened, privacy_exif: bytes, max_side: int | None, limits: PhotoLimits
 ) -> bytes:
     """Decode (reduced when the limits or max_side ask), turn upright and encode."""
-    image = opened.image
+    image: Image.Image = opened.image
     icc = image.info.get("icc_profile")
-    box = _copy_box(image.size, max_side, limits.max_copy_pixels)
-    if box is not None:
-        image.thumbnail(box, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    if max_side is not None and max(image.size) > max_side:
+        image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    _draft_within(opened, limits.max_copy_pixels)
     image.load()
+    image = _reduced_within(image, limits.max_copy_pixels)
     fmt, prepared = for_copy(image, opened.format)
     if prepared is not image:
         image.close()  # free the decoded original before turning the prepared copy
@@ -399,16 +400,28 @@ def _reencoded_copy(
     return encode(upright, fmt, quality=92, icc=icc, exif=privacy_exif)
 
 
-def _copy_box(
-    size: tuple[int, int], max_side: int | None, max_pixels: int
-) -> tuple[int, int] | None:
-    """The box a re-encoded copy must fit in, or None when it stays full size."""
-    width, height = size
-    scale = 1.0
-    if max_side is not None and max(width, height) > max_side:
-        scale = max_side / max(width, height)
-    if width * height * scale * scale > max_pixels:
-        scale = math.sqrt(max_pixels / (width * height))
-    if scale >= 1.0:
-        return None
-    return max(1, math.floor(width * scale)), max(1, math.floor(height * scale))
+def _draft_within(opened: _Opened, max_pixels: int) -> None:
+    """Have a JPEG decode at 1/2, 1/4 or 1/8 scale when full size exceeds max_pixels.
+
+    Decoding at a reduced scale costs a fraction of the memory of decoding, then shrinking.
+    """
+    width, height = opened.image.size
+    if opened.format != "JPEG" or width * height <= max_pixels:
+        return
+    factor = 2
+    while factor < 8 and (width // factor) * (height // factor) > max_pixels:
+        factor *= 2
+    opened.image.draft(opened.image.mode, (width // factor, height // factor))
+
+
+def _reduced_within(image: Image.Image, max_pixels: int) -> Image.Image:
+    """The image shrunk by a whole factor until it has at most max_pixels."""
+    width, height = image.size
+    if width * height <= max_pixels:
+        return image
+    factor = math.ceil(math.sqrt(width * height / max_pixels))
+    while (width // factor) * (height // factor) > max_pixels:
+        factor += 1
+    reduced = image.reduce(factor)
+    image.close()
+    return reduced
