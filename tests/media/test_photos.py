@@ -333,3 +333,18 @@ def test_copy_that_must_be_reencoded_is_reduced_to_the_pixel_budget(tmp_path, fm
     assert (info.width, info.height) == size
     with Image.open(tmp_path / "copy.img") as written:
         assert_upright(written)
+
+
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")
+def test_malformed_exif_is_ignored_not_fatal(tmp_path):
+    source = save_jpeg(arrow_picture(), tmp_path / "odd.jpg")
+    data = source.read_bytes()
+    broken = b"\xff\xe1\x00\x12Exif\x00\x00MM\x00*\xff\xff\xff\xf0\x00\x00"
+    source.write_bytes(data[:2] + broken + data[2:])
+
+    info = inspect_image(source)
+    copy = privacy_copy(source, tmp_path / "copy.jpg")
+
+    assert (info.orientation, info.width) == (1, 1200)
+    assert copy.width == 1200
+    assert_upright(Image.open(io.BytesIO(make_thumbnail(source))))

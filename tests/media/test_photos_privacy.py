@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from PIL import Image, PngImagePlugin
 
@@ -184,3 +186,53 @@ def test_thumbnails_of_gps_photos_hold_no_gps(field_photos, tmp_path):
     for tags in exiftool_tags(*thumbnails):
         assert gps_tags(tags) == [], tags["SourceFile"]
         assert [k for k in tags if k.startswith(("XMP", "IFD", "ExifIFD"))] == []
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"progressive": True},
+        {"restart_marker_blocks": 4},
+        {"subsampling": 0, "comment": b"tech01 at 51.5N 0.12W"},
+    ],
+    ids=["progressive", "restart-markers", "comment"],
+)
+def test_upright_jpeg_variants_are_cleaned_without_changing_a_pixel(tmp_path, options):
+    source = save_jpeg(arrow_picture(), tmp_path / "upright.jpg", field_exif(1), **options)
+    copy = tmp_path / "copy.jpg"
+
+    privacy_copy(source, copy)
+
+    with Image.open(source) as before, Image.open(copy) as after:
+        assert before.tobytes() == after.tobytes()
+        assert "comment" not in after.info
+    [tags] = exiftool_tags(copy)
+    assert gps_tags(tags) == [] and "File:Comment" not in tags
+
+
+def test_cmyk_jpeg_keeps_its_colours_in_copy_and_thumbnail(tmp_path):
+    source = tmp_path / "cmyk.jpg"
+    arrow_picture().convert("CMYK").save(source, "JPEG", quality=95, exif=field_exif(1).tobytes())
+    copy = tmp_path / "copy.jpg"
+
+    privacy_copy(source, copy)
+    thumbnail = Image.open(io.BytesIO(make_thumbnail(source)))
+
+    with Image.open(source) as before, Image.open(copy) as after:
+        assert after.mode == "CMYK" and before.tobytes() == after.tobytes()
+    assert thumbnail.mode == "RGB"
+    assert_upright(thumbnail)
+
+
+def test_png_with_imagemagick_raw_exif_profile_is_seen_to_hold_gps(tmp_path):
+    raw = field_exif(1).tobytes()[6:]  # the TIFF structure, without the "Exif\0\0" marker
+    profile = f"\nexif\n{len(raw):8d}\n{raw.hex()}\n"
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Raw profile type exif", profile, zip=True)
+    source = tmp_path / "convert-output.png"
+    arrow_picture().save(source, "PNG", pnginfo=info)
+
+    assert inspect_image(source).has_gps is True
+    assert privacy_copy(source, tmp_path / "copy.png").has_gps is False
+    [tags] = exiftool_tags(tmp_path / "copy.png")
+    assert gps_tags(tags) == []
