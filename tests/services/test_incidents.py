@@ -13,7 +13,7 @@ from fieldops.domain.errors import FieldOpsError, ValidationError
 from fieldops.domain.incidents import Category, Level, PhysicalSubtype
 from fieldops.services.incidents import IncidentDraft
 from fieldops.services.workspace import Workspace
-from fieldops.store.models import Incident, Outbox, Photo
+from fieldops.store.models import BlobUpload, Incident, Outbox, Photo
 
 
 def draft(ws: Workspace, **changes) -> IncidentDraft:
@@ -53,10 +53,12 @@ def test_incident_with_photos_is_stored_and_queued(
     assert detail.place.rack == "R08"
     assert detail.summary.occurred_at == datetime(2026, 12, 4, 9, 30, tzinfo=UTC)
     for view, source in zip(detail.photos, photos, strict=True):
-        assert view.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
-        assert view.original.read_bytes() == source.read_bytes()
+        assert view.original is not None and view.original.read_bytes() == source.read_bytes()
+        assert view.sha256 == hashlib.sha256(view.copy.read_bytes()).hexdigest()
         assert view.thumbnail is not None and view.thumbnail.stat().st_size > 1000
-    assert {p.mime for p in detail.photos} == {"image/jpeg", "image/heic"}
+    # The travelling copy of the HEIC is a JPEG; the rotated label's copy is turned upright.
+    assert [p.mime for p in detail.photos] == ["image/jpeg", "image/jpeg"]
+    assert (detail.photos[0].width, detail.photos[0].height) == (1600, 1200)
 
     rows = outbox(demo_workspace)
     assert [(r.entity, r.op) for r in rows] == [
@@ -75,7 +77,30 @@ def test_the_same_photo_twice_is_stored_once(demo_workspace: Workspace, photos_d
     demo_workspace.incidents.record(draft(demo_workspace, photos=[photo]))
     demo_workspace.incidents.record(draft(demo_workspace, photos=[photo]))
     files = [p for p in demo_workspace.data_dir.blobs.rglob("*") if p.is_file()]
-    assert len(files) == 1
+    assert len(files) == 2  # the original and its travelling copy, once each
+    with demo_workspace.db.read() as s:
+        assert len(s.scalars(select(BlobUpload)).all()) == 1
+
+
+def test_the_travelling_copy_has_no_gps(demo_workspace: Workspace, photos_dir: Path) -> None:
+    import shutil
+    import subprocess
+
+    incident_id = demo_workspace.incidents.record(
+        draft(demo_workspace, photos=[photos_dir / "water-damage-with-gps.jpg"])
+    )
+    view = demo_workspace.incidents.get(incident_id).photos[0]
+    assert shutil.which("exiftool"), "exiftool is installed by tools/system-deps.sh"
+    tags = subprocess.run(
+        ["exiftool", "-s", "-a", "-G", str(view.copy), str(view.thumbnail)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "GPS" not in tags
+    original = subprocess.run(
+        ["exiftool", "-s", "-GPSLatitude", str(view.original)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "GPSLatitude" in original  # the original on the device is untouched
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,7 +30,7 @@ from fieldops.media import photos as media
 from fieldops.services.lookup import IncidentSummary, Place, place_of, summarise
 from fieldops.store.blobs import BlobStore
 from fieldops.store.database import Database
-from fieldops.store.models import Asset, Incident, Location, Photo
+from fieldops.store.models import Asset, BlobUpload, Incident, Location, Photo
 from fieldops.store.outbox import enqueue
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ class PreparedPhoto:
     width: int
     height: int
     original_name: str
+    original_sha256: str = ""
 
 
 @dataclass
@@ -118,7 +120,10 @@ class PhotoView:
     height: int
     size: int
     original_name: str
-    original: Path
+    copy: Path
+    """The upright, location-free copy that travels to the server."""
+    original: Path | None
+    """The photo as taken, kept on this device only."""
     thumbnail: Path | None
 
 
@@ -166,13 +171,23 @@ class IncidentService:
         return path if path.is_file() else None
 
     def prepare_photo(self, path: Path) -> PreparedPhoto:
-        """Checks a picture, copies it in by its SHA-256 and makes its thumbnail."""
-        info = media.inspect_image(path)
-        sha, size = self._blobs.put_file(path)
+        """Checks a picture, keeps the original and makes the copy that travels and a thumbnail.
+
+        The travelling copy is upright and carries no GPS position, serial numbers or XMP; the
+        original stays on this device only.
+        """
+        media.inspect_image(path)
+        original, _ = self._blobs.put_file(path)
+        with tempfile.TemporaryDirectory(dir=self._blobs.root) as tmp:
+            clean = Path(tmp) / "copy"
+            info = media.privacy_copy(self._blobs.path_for(original), clean)
+            sha, size = self._blobs.put_file(clean)
         if not self._thumbnails.has(sha):
             self._thumbnails.put_bytes(media.make_thumbnail(self._blobs.path_for(sha)), sha)
         log.info("photo %s stored (%s, %d bytes)", sha[:12], info.mime, size)
-        return PreparedPhoto(sha, size, info.mime, info.width, info.height, path.name)
+        return PreparedPhoto(
+            sha, size, info.mime, info.width, info.height, path.name, original_sha256=original
+        )
 
     def record(self, draft: IncidentDraft, progress: Progress | None = None) -> str:
         """Saves a new incident and its photos; returns the incident's id."""
@@ -230,9 +245,12 @@ class IncidentService:
             width=prepared.width,
             height=prepared.height,
             original_name=prepared.original_name,
+            original_sha256=prepared.original_sha256,
             created_at=now,
         )
         session.add(photo)
+        if session.get(BlobUpload, prepared.sha256) is None:
+            session.add(BlobUpload(sha256=prepared.sha256, size=prepared.size))
         session.flush()
         enqueue(session, "photo", photo.id, "create", _row_fields(photo, PHOTO_FIELDS))
 
@@ -317,6 +335,7 @@ class IncidentService:
             height=photo.height,
             size=photo.size,
             original_name=photo.original_name,
-            original=self._blobs.path_for(photo.sha256),
+            copy=self._blobs.path_for(photo.sha256),
+            original=self._blobs.path_for(photo.original_sha256) if photo.original_sha256 else None,
             thumbnail=thumb if thumb.is_file() else None,
         )

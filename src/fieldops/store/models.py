@@ -184,7 +184,10 @@ class Photo(Base):
         ForeignKey("incidents.id"), default=None, index=True
     )
     asset_id: Mapped[str | None] = mapped_column(ForeignKey("assets.id"), default=None)
+    # The copy that travels (upright, no GPS or serial numbers): what the server stores.
     sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # The original as taken, kept on this device only.
+    original_sha256: Mapped[str] = mapped_column(String(64), default="")
     size: Mapped[int] = mapped_column(Integer)
     mime: Mapped[str] = mapped_column(String(64))
     width: Mapped[int] = mapped_column(Integer)
@@ -210,10 +213,26 @@ class Replacement(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class BlobUpload(Base):
+    """A photo file the server has not confirmed yet; uploads resume from the server's offset."""
+
+    __tablename__ = "blob_uploads"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Outbox(Base):
     """One change waiting to go to the server, written in the same transaction as the change."""
 
     __tablename__ = "outbox"
+    # AUTOINCREMENT: a sequence number is never reused, even after the outbox empties, so the
+    # server can tell a replay from a new change.
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     mutation_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_id)
@@ -226,6 +245,22 @@ class Outbox(Base):
     state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    reject_code: Mapped[str] = mapped_column(String(32), default="")
+
+
+class Conflict(Base):
+    """A field changed here and on the server; the person chooses which value stays."""
+
+    __tablename__ = "conflicts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    field: Mapped[str] = mapped_column(String(64))
+    mine: Mapped[dict[str, Any]] = mapped_column(JSON)
+    theirs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 
 
 class SyncState(Base):
@@ -238,4 +273,9 @@ class SyncState(Base):
     server_url: Mapped[str] = mapped_column(String(512), default="")
     cursor: Mapped[int] = mapped_column(Integer, default=0)
     epoch: Mapped[str] = mapped_column(String(64), default="")
+    # Wire sequence = outbox.seq - seq_base; moved when the server starts this client afresh.
+    seq_base: Mapped[int] = mapped_column(Integer, default=0)
+    username: Mapped[str] = mapped_column(String(64), default="")
     last_sync_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    clock_offset_s: Mapped[float | None] = mapped_column(default=None)

@@ -18,6 +18,34 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table(
+        "blob_uploads",
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("sha256", name=op.f("pk_blob_uploads")),
+    )
+    with op.batch_alter_table("blob_uploads", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_blob_uploads_state"), ["state"], unique=False)
+
+    op.create_table(
+        "conflicts",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("entity", sa.String(length=32), nullable=False),
+        sa.Column("entity_id", sa.String(length=64), nullable=False),
+        sa.Column("field", sa.String(length=64), nullable=False),
+        sa.Column("mine", sa.JSON(), nullable=False),
+        sa.Column("theirs", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("resolved", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_conflicts")),
+    )
+    with op.batch_alter_table("conflicts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_conflicts_resolved"), ["resolved"], unique=False)
+
+    op.create_table(
         "outbox",
         sa.Column("seq", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("mutation_id", sa.String(length=36), nullable=False),
@@ -30,8 +58,10 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=False),
+        sa.Column("reject_code", sa.String(length=32), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_outbox")),
         sa.UniqueConstraint("mutation_id", name=op.f("uq_outbox_mutation_id")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_outbox_state"), ["state"], unique=False)
@@ -50,7 +80,11 @@ def upgrade() -> None:
         sa.Column("server_url", sa.String(length=512), nullable=False),
         sa.Column("cursor", sa.Integer(), nullable=False),
         sa.Column("epoch", sa.String(length=64), nullable=False),
+        sa.Column("seq_base", sa.Integer(), nullable=False),
+        sa.Column("username", sa.String(length=64), nullable=False),
         sa.Column("last_sync_at", sa.DateTime(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=False),
+        sa.Column("clock_offset_s", sa.Double(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sync_state")),
     )
     op.create_table(
@@ -209,6 +243,7 @@ def upgrade() -> None:
         sa.Column("incident_id", sa.String(length=36), nullable=True),
         sa.Column("asset_id", sa.String(length=36), nullable=True),
         sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("original_sha256", sa.String(length=64), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("mime", sa.String(length=64), nullable=False),
         sa.Column("width", sa.Integer(), nullable=False),
@@ -288,3 +323,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_outbox_state"))
 
     op.drop_table("outbox")
+    with op.batch_alter_table("conflicts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_conflicts_resolved"))
+
+    op.drop_table("conflicts")
+    with op.batch_alter_table("blob_uploads", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_blob_uploads_state"))
+
+    op.drop_table("blob_uploads")
