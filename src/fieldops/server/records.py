@@ -132,7 +132,7 @@ class WorkSet:
                     UNIQUE.c.entity == entity, UNIQUE.c.field == name, UNIQUE.c.key.in_(part)
                 )
             )
-            found = dict(rows.tuples().all())
+            found = {row[0]: row[1] for row in rows}
             for key in part:
                 self._unique[(entity, name, key)] = found.get(key)
 

@@ -26,7 +26,7 @@ def site_list(session: Session, visible: frozenset[str] | None) -> list[SiteInfo
     if visible is not None:
         sites = sites.where(RECORDS.c.site_code.in_(sorted(visible)))
         counts = counts.where(RECORDS.c.site_code.in_(sorted(visible)))
-    assets: dict[str | None, int] = dict(session.execute(counts).tuples().all())
+    assets: dict[str | None, int] = {row[0]: row[1] for row in session.execute(counts)}
     found = []
     for code, text in session.execute(sites.order_by(RECORDS.c.site_code)):
         name = ENTITY_KINDS["site"].fields.model_validate_json(text).model_dump()["name"]
