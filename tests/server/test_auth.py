@@ -14,7 +14,7 @@ from fieldops.protocol import Paths
 from fieldops.server.schema import Token
 from fieldops.server.settings import Settings
 from tests.server.conftest import RunningServer, serving
-from tests.server.helpers import PASSWORDS, Api, FakeClock
+from tests.server.helpers import PASSWORDS, Api, Device, FakeClock, asset, only
 
 
 def test_login_gives_a_token_that_is_stored_only_as_a_hash(server: RunningServer) -> None:
@@ -185,3 +185,15 @@ def test_nothing_secret_reaches_the_log(
     assert "logged in" in text_logged  # the log does record what happened
     for secret in (token, PASSWORDS["tom"], "wrong-password", "Bearer"):
         assert secret not in text_logged
+
+
+def test_nul_characters_are_refused_cleanly(server: RunningServer) -> None:
+    """PostgreSQL text cannot hold NUL: such input is a plain refusal, never a crash."""
+    anonymous = server.api()
+    assert anonymous.login("to\x00m", "wrong-password").json()["code"] == "invalid_request"
+    assert anonymous.login("tom", device="lap\x00top").status_code == 422
+    ada = server.api("ada")
+    assert ada.call("PATCH", Paths.USER.format(name="to%00m"), json={}).status_code == 422
+    device = Device()
+    tagged = device.create("asset", asset("IT-\x00-1"))
+    assert only(ada.push_ok(device, tagged))["code"] == "invalid_fields"

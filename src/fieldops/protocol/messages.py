@@ -5,13 +5,17 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
-from fieldops.protocol.values import SiteCode, UtcTime, Uuid
+from fieldops.protocol.values import ShortText, SiteCode, UtcTime, Uuid, no_nul
 from fieldops.protocol.version import MAX_PUSH_MUTATIONS
 
 EntityName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-UserName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")]
+USER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
+UserName = Annotated[str, StringConstraints(pattern=USER_NAME_PATTERN)]
+NewPassword = Annotated[
+    str, StringConstraints(min_length=10, max_length=1024), AfterValidator(no_nul)
+]
 
 
 class Message(BaseModel):
@@ -139,9 +143,11 @@ class PullResponse(Message):
 class LoginRequest(Message):
     """A name and password, exchanged for a bearer token."""
 
-    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
-    device: Annotated[str, StringConstraints(max_length=100)] = ""
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(no_nul)]
+    password: Annotated[
+        str, StringConstraints(min_length=1, max_length=1024), AfterValidator(no_nul)
+    ]
+    device: Annotated[str, StringConstraints(max_length=100), AfterValidator(no_nul)] = ""
 
 
 class UserInfo(Message):
@@ -188,7 +194,7 @@ class UserCreate(Message):
     name: UserName
     role: Role
     sites: list[SiteCode] = Field(default_factory=list, max_length=500)
-    password: Annotated[str, StringConstraints(min_length=10, max_length=1024)]
+    password: NewPassword
 
 
 class UserUpdate(Message):
@@ -197,7 +203,7 @@ class UserUpdate(Message):
     role: Role | None = None
     sites: list[SiteCode] | None = Field(default=None, max_length=500)
     disabled: bool | None = None
-    password: Annotated[str, StringConstraints(min_length=10, max_length=1024)] | None = None
+    password: NewPassword | None = None
 
 
 class SiteInfo(Message):
@@ -211,7 +217,7 @@ class SiteInfo(Message):
 class SiteUpdate(Message):
     """A site's name, set by an administrator."""
 
-    name: Annotated[str, StringConstraints(max_length=255)]
+    name: ShortText
 
 
 class ImportLineError(Message):

@@ -20,6 +20,13 @@ def canonical_uuid(text: str) -> str:
         raise ValueError("not a UUID") from None
 
 
+def no_nul(text: str) -> str:
+    """Text without NUL characters, which no field has a use for (and PostgreSQL refuses)."""
+    if "\x00" in text:
+        raise ValueError("contains a NUL character")
+    return text
+
+
 def to_utc(value: datetime) -> datetime:
     """The same instant in UTC."""
     return value.astimezone(UTC)
@@ -41,8 +48,10 @@ Sha256 = Annotated[str, StringConstraints(pattern=SHA256_PATTERN)]
 SiteCode = Annotated[str, StringConstraints(pattern=SITE_CODE_PATTERN)]
 """A site code such as HQ-DC1."""
 
-ShortText = Annotated[str, StringConstraints(max_length=255)]
-LongText = Annotated[str, StringConstraints(max_length=10_000)]
-Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-RequiredText = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+ShortText = Annotated[str, StringConstraints(max_length=255), AfterValidator(no_nul)]
+LongText = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(no_nul)]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(no_nul)]
+RequiredText = Annotated[
+    str, StringConstraints(min_length=1, max_length=255), AfterValidator(no_nul)
+]
 RackUnit = Annotated[int, Field(ge=1, le=100)]

@@ -34,6 +34,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         ),
         docs_url=None,
         redoc_url=None,
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.services = services
     install_error_handlers(app)

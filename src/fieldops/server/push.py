@@ -10,7 +10,8 @@ import hashlib
 import itertools
 import json
 import logging
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -39,6 +40,8 @@ from fieldops.server.records import WorkSet, chunks
 from fieldops.server.schema import AppliedMutation, Client
 
 log = logging.getLogger(__name__)
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 CLIENTS: Table = Client.__table__  # type: ignore[assignment]
 APPLIED: Table = AppliedMutation.__table__  # type: ignore[assignment]
@@ -242,17 +245,17 @@ def _blob_of(mutation: Mutation) -> str | None:
     return value if isinstance(value, str) and len(value) == 64 else None
 
 
-def _ids_named(mutations: object) -> list[str]:
+def _ids_named(mutations: Iterable[Mutation]) -> list[str]:
     """Every record id the mutations touch or refer to, to load in one go."""
     ids: list[str] = []
-    for mutation in mutations:  # type: ignore[attr-defined]
+    for mutation in mutations:
         ids.append(mutation.entity_id)
         kind = ENTITY_KINDS.get(mutation.entity)
         if kind is None:
             continue
         for name in (*kind.references, *kind.parents):
             value = mutation.fields.get(name)
-            if isinstance(value, str) and len(value) <= 36:
+            if isinstance(value, str) and _UUID.match(value):
                 ids.append(value)
     return ids
 
@@ -264,7 +267,8 @@ def _load_unique_values(work: WorkSet, mutations: list[Mutation]) -> None:
         kind = ENTITY_KINDS.get(mutation.entity)
         for name in kind.unique if kind else ():
             value = mutation.fields.get(name)
-            if isinstance(value, str):
+            # Values the fields check will refuse anyway are not looked up (NUL breaks SQL).
+            if isinstance(value, str) and "\x00" not in value and len(value) <= 255:
                 wanted.setdefault((mutation.entity, name), []).append(value)
     for (entity, name), values in wanted.items():
         work.load_unique(entity, name, values)

@@ -20,6 +20,7 @@ from fieldops.protocol import (
     UserInfo,
     UserUpdate,
 )
+from fieldops.protocol.messages import USER_NAME_PATTERN
 from fieldops.protocol.values import SITE_CODE_PATTERN
 from fieldops.server import users
 from fieldops.server.catalogue_import import CatalogueImporter
@@ -36,7 +37,7 @@ _CSV_BODY = {
     "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
 }
 
-UserPath = Annotated[str, Path(min_length=1, max_length=64)]
+UserPath = Annotated[str, Path(pattern=USER_NAME_PATTERN)]
 SitePath = Annotated[str, Path(pattern=SITE_CODE_PATTERN)]
 
 

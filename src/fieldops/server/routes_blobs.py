@@ -40,7 +40,11 @@ _BINARY_BODY = {
 
 @router.head(
     Paths.BLOB,
-    responses={200: {"description": "Whole"}, 404: {"description": "Not whole yet"}},
+    responses={
+        200: {"description": "Whole"},
+        404: {"description": "Not whole yet"},
+        **error_responses(401, 403, 422),
+    },
     **needs(Role.TECHNICIAN),
 )
 def blob_status(sha256: Sha, svc: ServicesDep) -> Response:

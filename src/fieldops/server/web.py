@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -135,6 +135,15 @@ def install_error_handlers(app: FastAPI) -> None:
         else:
             body = ErrorBody(code=ErrorCode.INVALID_REQUEST, message=str(error.detail))
         return _json(error.status_code, body, dict(error.headers or {}))
+
+    @app.exception_handler(DataError)
+    async def _bad_value(_request: Request, error: DataError) -> JSONResponse:
+        # A value the database cannot store that the schema let through: refuse, never crash.
+        log.warning("database refused a value: %s", type(error.orig).__name__)
+        body = ErrorBody(
+            code=ErrorCode.INVALID_REQUEST, message="A value in the request cannot be stored."
+        )
+        return _json(422, body)
 
     @app.exception_handler(OperationalError)
     async def _busy(_request: Request, error: OperationalError) -> JSONResponse:
