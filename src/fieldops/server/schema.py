@@ -138,7 +138,10 @@ class Record(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True, index=True)
     created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
-    __table_args__ = (Index("ix_records_site_cursor", "site_code", "cursor"),)
+    __table_args__ = (
+        Index("ix_records_site_cursor", "site_code", "cursor"),
+        Index("ix_records_entity_site", "entity", "site_code"),
+    )
 
 
 class UniqueKey(Base):

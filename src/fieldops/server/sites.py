@@ -7,9 +7,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from fieldops.domain.errors import ValidationError
 from fieldops.domain.identifiers import new_id
 from fieldops.protocol import ENTITY_KINDS, SiteInfo
-from fieldops.server.apply import validated
+from fieldops.server.apply import Rejection, validated
 from fieldops.server.records import RECORDS, RecordState, WorkSet
 
 
@@ -38,7 +39,13 @@ def put_site(session: Session, code: str, name: str, user_id: int | None, now: d
     """Creates a site or renames it."""
     work = WorkSet(session, now)
     owner = work.unique_owner("site", "code", code)
-    values = validated(ENTITY_KINDS["site"], {"code": code, "name": name})
+    try:
+        values = validated(ENTITY_KINDS["site"], {"code": code, "name": name})
+    except Rejection:
+        raise ValidationError(
+            f"'{code}' is not a site code: use letters, digits and - . _ (up to 32), and a "
+            "name of up to 255 characters."
+        ) from None
     if owner is None:
         state = RecordState(
             id=new_id(),
