@@ -12,6 +12,7 @@ from fieldops.services.catalogue import CatalogueService
 from fieldops.services.datadir import DataDir
 from fieldops.services.incidents import IncidentService
 from fieldops.services.lookup import LookupService
+from fieldops.services.sync_review import SyncReview
 from fieldops.store import migrate
 from fieldops.store.blobs import BlobStore
 from fieldops.store.database import Database
@@ -52,6 +53,7 @@ class Workspace:
         self.lookup = LookupService(self.db)
         self.incidents = IncidentService(self.db, blobs, thumbnails)
         self.catalogue = CatalogueService(self.db)
+        self.review = SyncReview(self.db)
         log.info("workspace open")
 
     def counts(self) -> Counts:
