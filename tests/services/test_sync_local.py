@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from fieldops.domain.incidents import Category, Level
 from fieldops.domain.identifiers import new_id
+from fieldops.domain.incidents import Category, Level
 from fieldops.protocol.messages import (
     Change,
     ChangeOp,
