@@ -296,3 +296,27 @@ def test_pil_images_are_taken_as_they_are_and_left_alone(photos_dir: Path) -> No
     codes = decode_image(palette)
     assert texts(codes) == [TAG] and inside(codes[0], box, slack=10)
     assert palette.mode == "P"
+
+
+@pytest.mark.slow
+def test_small_datamatrix_in_a_48mp_photo_gets_the_full_resolution_2d_pass(
+    tmp_path: Path,
+) -> None:
+    photo, box = on_canvas(symbol(TAG, "DataMatrix", 3), 0, (8000, 6000), at=(7500, 5600))
+    photo.save(tmp_path / "psu.jpg", quality=92)
+    started = time.perf_counter()
+    report = read_codes(tmp_path / "psu.jpg")
+    assert time.perf_counter() - started < 3.0
+    assert texts(list(report.codes)) == [TAG]
+    assert report.codes[0].pass_name == "full-2d" and inside(report.codes[0], box, slack=6)
+    assert "enlarged" not in report.passes  # too many pixels to enlarge
+
+
+def test_time_budget_ends_the_search(tmp_path: Path) -> None:
+    noise = Image.effect_noise((4000, 3000), 30)
+    noise.save(tmp_path / "static.jpg", quality=85)
+    started = time.perf_counter()
+    report = read_codes(tmp_path / "static.jpg", time_budget_s=0.2)
+    assert time.perf_counter() - started < 1.5  # the pass under way finishes, no more start
+    assert report.codes == () and report.hint == NO_CODE_HINT
+    assert len(report.passes) < 7

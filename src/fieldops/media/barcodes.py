@@ -2,10 +2,12 @@
 
 Images are recognised by their content (JPEG, PNG, WebP, TIFF, BMP, HEIC/HEIF), upright by
 their EXIF orientation, and read with zxing-cpp in passes ordered so the usual photo is
-done after the first: a fast pass on a reduced copy, then full resolution, light-on-dark,
-rotated copies (+22.5°, +45°) and enlarged tiles for small codes. The first pass that finds
-something ends the search. Results the decoder marks as errors, and formats the caller does
-not accept (MicroQR unless asked for), are dropped and never reach the caller.
+done after the first: a fast pass on a reduced copy, then light-on-dark, full resolution
+(the cheaper detectors), rotated copies (+22.5°, +45°), the heavy 2D detectors at full
+resolution, and an enlarged copy of small images for codes of 1-2 pixels a module. The
+first pass that finds something ends the search. Results the decoder marks as errors, and
+formats the caller does not accept (MicroQR unless asked for), are dropped and never reach
+the caller.
 """
 
 from __future__ import annotations
@@ -54,6 +56,9 @@ DEFAULT_FORMATS: tuple[str, ...] = (
 # "QRCode" means the ordinary symbol; its zxing family would also bring MicroQR and rMQR.
 _QR_MODELS = ("QRCodeModel1", "QRCodeModel2")
 _FAMILIES = ("QRCode", "EANUPC", "ITF", "DataBar", "Code39", "PDF417", "Aztec")
+# Detectors that cost several times more than the rest on a large, textured photo: at full
+# resolution they get a pass of their own, after the cheaper ones have had their turn.
+_HEAVY = frozenset({"DataMatrix", "Aztec", "PDF417", "MaxiCode"})
 
 
 class ImageReadError(FieldOpsError):
@@ -136,11 +141,14 @@ def read_codes(
     image = _LoadedImage.open(source, max_pixels)
     run = _Run(accept, started + time_budget_s)
     found: list[DecodedCode] = []
-    for name, make in _passes(image):
+    for name, make, weight in _passes(image):
+        request = accept.part(weight)
+        if not request:
+            continue
         if run.out_of_time() and run.names:
             log.info("decode stopped after %s: time budget spent", ", ".join(run.names))
             break
-        found = _merge(found, run.decode(name, make))
+        found = _merge(found, run.decode(name, make, request))
         if found and not exhaustive:
             break
     hint = None if found else (UNREADABLE_HINT if run.errors else NO_CODE_HINT)
@@ -180,6 +188,13 @@ class _Accepted:
             names.update(family for family in _FAMILIES if _contains(family, members))
         return cls(tuple(request), frozenset(names))
 
+    def part(self, weight: str) -> tuple[zxingcpp.BarcodeFormat, ...]:
+        """The formats a pass of this weight reads: "all", "light" or "heavy"."""
+        if weight == "all":
+            return self.request
+        heavy = weight == "heavy"
+        return tuple(fmt for fmt in self.request if (fmt.name in _HEAVY) is heavy)
+
 
 def _format(item: str | zxingcpp.BarcodeFormat) -> zxingcpp.BarcodeFormat:
     if isinstance(item, zxingcpp.BarcodeFormat):
@@ -217,13 +232,18 @@ class _Run:
     def out_of_time(self) -> bool:
         return time.perf_counter() > self.deadline
 
-    def decode(self, name: str, make: Callable[[], Iterator[PassImage]]) -> list[DecodedCode]:
+    def decode(
+        self,
+        name: str,
+        make: Callable[[], Iterator[PassImage]],
+        request: tuple[zxingcpp.BarcodeFormat, ...],
+    ) -> list[DecodedCode]:
         self.names.append(name)
         found: list[DecodedCode] = []
         for picture, to_upright in make():
             for barcode in zxingcpp.read_barcodes(
                 picture,
-                formats=zxingcpp.BarcodeFormats(list(self.accept.request)),
+                formats=zxingcpp.BarcodeFormats(list(request)),
                 try_rotate=True,
                 try_downscale=True,
                 try_invert=False,
@@ -506,40 +526,32 @@ def _inverted(base: PassImage) -> PassImage:
     return ImageOps.invert(image), to_upright
 
 
-ENLARGE_TILE = 1024
-ENLARGE_WHOLE_PIXELS = 4_000_000
+# Enlarging helps codes of 1-2 pixels a module, and costs four times the pixels: only for
+# images up to this size. Larger photos already had a full-resolution pass, which reads
+# down to about 2 pixels a module; below that the hint asks the person to move closer.
+ENLARGE_MAX_PIXELS = 4_000_000
 
 
-def _enlarged(base: PassImage) -> Iterator[PassImage]:
-    """Twice-enlarged tiles (the whole image if small): for codes of 1-2 pixels a module."""
+def _enlarged(base: PassImage) -> PassImage:
     image, to_upright = base
-    width, height = image.size
-    if width * height <= ENLARGE_WHOLE_PIXELS:
-        boxes = [(0, 0, width, height)]
-    else:
-        step = ENLARGE_TILE * 3 // 4
-        boxes = [
-            (x, y, min(x + ENLARGE_TILE, width), min(y + ENLARGE_TILE, height))
-            for y in range(0, max(1, height - ENLARGE_TILE // 4), step)
-            for x in range(0, max(1, width - ENLARGE_TILE // 4), step)
-        ]
-    for left, top, right, bottom in boxes:
-        tile = image.crop((left, top, right, bottom))
-        tile = tile.resize((tile.size[0] * 2, tile.size[1] * 2), Image.Resampling.BICUBIC)
-
-        def back(x: float, y: float, left: int = left, top: int = top) -> Point:
-            return to_upright(left + x / 2, top + y / 2)
-
-        yield tile, back
+    bigger = image.resize((image.size[0] * 2, image.size[1] * 2), Image.Resampling.BICUBIC)
+    return bigger, lambda x, y: to_upright(x / 2, y / 2)
 
 
-def _passes(image: _LoadedImage) -> Iterator[tuple[str, Callable[[], Iterator[PassImage]]]]:
-    """The passes in order of how often they are the one that finds the code."""
-    yield "fast", lambda: iter([image.fast()])
-    yield "inverted", lambda: iter([_inverted(image.fast())])
+PassMaker = Callable[[], Iterator[PassImage]]
+
+
+def _passes(image: _LoadedImage) -> Iterator[tuple[str, PassMaker, str]]:
+    """The passes, cheapest and most often successful first, with the formats they read."""
+    yield "fast", lambda: iter([image.fast()]), "all"
+    yield "inverted", lambda: iter([_inverted(image.fast())]), "all"
     if image.downscaled():
-        yield "full", lambda: iter([image.full()])
-        yield "inverted-full", lambda: iter([_inverted(image.full())])
-    yield "rotated+22.5", lambda: iter([_rotated(image.fast(), 22.5)])
-    yield "rotated+45", lambda: iter([_rotated(image.fast(), 45.0)])
-    yield "enlarged", lambda: _enlarged(image.full())
+        yield "full", lambda: iter([image.full()]), "light"
+        yield "inverted-full", lambda: iter([_inverted(image.full())]), "light"
+    yield "rotated+22.5", lambda: iter([_rotated(image.fast(), 22.5)]), "all"
+    yield "rotated+45", lambda: iter([_rotated(image.fast(), 45.0)]), "all"
+    if image.downscaled():
+        yield "full-2d", lambda: iter([image.full()]), "heavy"
+    width, height = image.size
+    if width * height * image.read_scale**2 <= ENLARGE_MAX_PIXELS:
+        yield "enlarged", lambda: iter([_enlarged(image.full())]), "all"
