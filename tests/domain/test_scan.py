@@ -392,3 +392,30 @@ def test_every_error_is_a_scan_error_with_raw_kept() -> None:
         with pytest.raises(ScanError) as caught:
             normalise_scan(raw)
         assert caught.value.raw == raw
+
+
+def test_scan_modules_import_only_the_domain() -> None:
+    import ast
+    from pathlib import Path
+
+    import fieldops.domain.scan as scan_module
+
+    folder = Path(scan_module.__file__).parent
+    names = ["scan", "scan_errors", "scan_payloads", "scan_text", "scanner_profile"]
+    names += ["gs1", "checkdigits", "keyboard_layouts", "symbology"]
+    for name in names:
+        tree = ast.parse((folder / f"{name}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                module = node.module
+            elif isinstance(node, ast.Import):
+                module = node.names[0].name
+            else:
+                continue
+            if module.startswith("fieldops"):
+                assert module.startswith("fieldops.domain."), (name, module)
+            else:
+                assert module.split(".")[0] in {
+                    "__future__", "collections", "dataclasses", "difflib", "enum", "json",
+                    "re", "typing", "unicodedata", "urllib",
+                }, (name, module)  # fmt: skip

@@ -116,6 +116,11 @@ def test_a_different_label_is_not_taken_for_the_test_label() -> None:
     assert caught.value.reason is MisreadReason.UNSUPPORTED
 
 
+def test_test_label_text_must_not_hold_gs() -> None:
+    with pytest.raises(ValueError):
+        detect_profile("x", "A" + GS + "B")
+
+
 def test_damaged_gs1_label_scan_is_refused() -> None:
     with pytest.raises(MisreadError):
         detect_profile(TEST_LABEL_TEXT, scanned_gs1_label="0109501101530003\r")

@@ -154,6 +154,13 @@ def test_c11_micro_qr_is_never_accepted_unless_asked_for() -> None:
     assert texts(asked) == [TAG] and asked[0].format == "MicroQRCode"
 
 
+def test_c08_case_of_a_decoded_code_is_kept() -> None:
+    for text in ("it-004217", TAG):
+        canvas, _ = on_canvas(symbol(text, "Code128", 3))
+        (code,) = decode_image(canvas)
+        assert code.normalise().code == text
+
+
 # Inverted labels.
 
 

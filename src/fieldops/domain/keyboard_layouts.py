@@ -233,11 +233,3 @@ def untype(text: str, layout: Layout, *, caps_lock: bool = False) -> str:
         else:
             out.append(char)
     return "".join(out)
-
-
-def producible(layout: Layout) -> frozenset[str]:
-    """Every character a US scanner can make appear under `layout`, Caps Lock on or off."""
-    chars: set[str] = set()
-    for caps in (False, True):
-        chars.update(_INVERSES[(layout, caps)].direct)
-    return frozenset(chars)

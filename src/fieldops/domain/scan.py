@@ -48,6 +48,7 @@ __all__ = [
     "CodePattern",
     "LayoutMismatchError",
     "MisreadError",
+    "MisreadReason",
     "ScanError",
     "ScanKind",
     "ScanResult",
@@ -225,9 +226,11 @@ def _classify(text: str, symbology: Symbology | None, work: _Work) -> ScanResult
         if not text:
             raise _empty(work.raw, symbology)
     if symbology is not None and symbology.gs1:
-        return _gs1_result(_read_gs1(text, work, strict=True), symbology, work)
+        return _gs1_result(_read_gs1(text, work), symbology, work)
     if text.startswith(ENVELOPE):
         return _payload_result(parse_envelope(text, work.raw), symbology, work)
+    if GS in text:  # only GS1 data carries separators
+        return _gs1_result(_read_gs1(text, work), symbology, work)
     if text.lower().startswith(("http://", "https://")):
         return _url_result(text, symbology, work)
     if text.startswith("{"):
@@ -236,10 +239,10 @@ def _classify(text: str, symbology: Symbology | None, work: _Work) -> ScanResult
             return _payload_result(payload, symbology, work)
     if family is Family.EAN_UPC or (symbology is not None and symbology.identifier == "]I1"):
         return _gtin_result(text, symbology, work)
-    if looks_bracketed(text) or GS in text:
-        return _gs1_result(_read_gs1(text, work, strict=True), symbology, work)
+    if looks_bracketed(text):
+        return _gs1_result(_read_gs1(text, work), symbology, work)
     if _substitute(work) in text and lookup_ai(text, 0) is not None:
-        return _gs1_result(_read_gs1(text, work, strict=True), symbology, work)
+        return _gs1_result(_read_gs1(text, work), symbology, work)
     guessed = _guess_gs1(text, work)
     if guessed is not None:
         return _gs1_result(guessed, symbology, work)
@@ -251,7 +254,7 @@ def _substitute(work: _Work) -> str:
     return GS if profile is None or profile.gs_substitute is None else profile.gs_substitute
 
 
-def _read_gs1(text: str, work: _Work, *, strict: bool) -> GS1Data:
+def _read_gs1(text: str, work: _Work) -> GS1Data:
     """Parses any GS1 spelling; refuses a string whose separators were evidently lost."""
     if looks_bracketed(text):
         return parse_bracketed(text)
@@ -270,7 +273,7 @@ def _read_gs1(text: str, work: _Work, *, strict: bool) -> GS1Data:
         work.warnings.append("'~' was read as the GS1 separator")
         data_text = data_text.replace("~", GS)
     gs_known = work.profile.gs_transmitted if work.profile is not None else None
-    if strict and GS not in data_text and gs_known is not True:
+    if GS not in data_text and gs_known is not True:
         ambiguous = ambiguous_boundary(data)
         if ambiguous is not None:
             raise MisreadError(
@@ -291,7 +294,7 @@ def _guess_gs1(text: str, work: _Work) -> GS1Data | None:
     if len(text) <= key_length or not has_valid_gs1_check_digit(text[2:key_length]):
         return None
     try:
-        return _read_gs1(text, work, strict=True)
+        return _read_gs1(text, work)
     except GS1Error as exc:
         # A valid GS1 key up front makes this GS1 data: a short or wrong field is a misread.
         # Characters or AIs GS1 does not know make it an ordinary code after all.

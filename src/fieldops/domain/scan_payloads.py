@@ -160,5 +160,11 @@ def parse_envelope(text: str, raw: str) -> Payload:
             if value:
                 fields[match.group(1)] = value
     codes = tuple((fields[di], kind) for di, kind in _DI_CODES if di in fields)
-    warnings = () if codes else ("no serial (S) in the code's data identifiers",)
-    return Payload("data-identifiers", text, codes, {"format": "06", **fields}, warnings)
+    if not codes:
+        raise MisreadError(
+            "The code holds ISO/IEC 15434 data identifiers but no serial number (S) to look "
+            "up. Look the asset up by its tag instead.",
+            reason=MisreadReason.UNSUPPORTED,
+            raw=raw,
+        )
+    return Payload("data-identifiers", text, codes, {"format": "06", **fields})

@@ -144,6 +144,8 @@ def check_layout(text: str, raw: str) -> None:
 
     Used only when no scanner profile is known: with one, the profile corrects the text.
     """
+    if text.isascii() and code_likeness(text) == 1.0:
+        return  # letters, digits and -_./ only: no layout mangling reads better than that
     suspects = _suspects(text)
     if not suspects:
         return

@@ -229,13 +229,16 @@ def detect_profile(
 ) -> ScannerProfile:
     """Works out a scanner's profile from its scan of a label whose content is known.
 
-    `scanned_test_label` is exactly what arrived, prefix and terminator included. Give the
-    scan of the GS1 test label as well to learn how the scanner passes the GS separator.
+    `scanned_test_label` is exactly what arrived, prefix and terminator included, and
+    `expected` the printable text the label holds. Give the scan of the GS1 test label as
+    well to learn how the scanner passes the GS separator. Raises `MisreadError` when the
+    scan is not the label, or not all of it.
     """
-    expected_body = expected.replace(GS, "")
-    found = _find_label(scanned_test_label, expected_body)
+    if GS in expected:
+        raise ValueError("the test label text holds no GS; pass the GS1 label scan separately")
+    found = _find_label(scanned_test_label, expected)
     if found is None:
-        raise _label_not_found(scanned_test_label, expected_body)
+        raise _label_not_found(scanned_test_label, expected)
     base, start, end = found
     head, suffix = scanned_test_label[:start], scanned_test_label[end:]
     aim = False
