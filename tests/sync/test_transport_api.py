@@ -15,7 +15,7 @@ import pytest
 from fieldops.protocol import PROTOCOL_VERSION, PushRequest, SiteUpdate
 from fieldops.sync import errors as e
 from fieldops.sync.transport import SyncClient, Timeouts
-from tests.sync.central import USERS, Central
+from tests.sync.central import USERS, Central, wait_until
 
 QUICK = Timeouts(connect=2.0, read=10.0, deadline=20.0, transfer_deadline=20.0)
 
@@ -111,6 +111,8 @@ def test_blob_upload_cut_off_then_resumed_from_the_servers_offset(central: Centr
 
         with pytest.raises(e.RequestCancelled):
             client.upload_blob(sha, data, progress=cut_after_half)
+        # The server notices the cut connection a moment later and keeps what had arrived.
+        wait_until(lambda: client.blob_status(sha).offset > 0, what="the partial upload")
         held = client.blob_status(sha)
         assert 0 < held.offset < len(data) and not held.complete
 

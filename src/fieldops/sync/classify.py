@@ -108,11 +108,7 @@ def _network_error(error: BaseException, context: RequestContext) -> e.SyncError
         return e.ConnectionDropped(host, url)
     if _first(error, TimeoutError) is not None:
         return e.ReadTimedOut(host, context.read_timeout, url)
-    return e.NetworkFailure(
-        f"Talking to {host} failed ({type(error).__name__}). It will be tried again.",
-        host=host,
-        url=url,
-    )
+    return e.NetworkFailure(host, url, detail=type(error).__name__)
 
 
 def _is_connect_timeout(error: BaseException) -> bool:

@@ -61,9 +61,11 @@ class NetworkFailure(SyncError):
 
     kind = "network"
     transient = True
+    template: ClassVar[str] = "Talking to {host} failed ({detail}). It will be tried again."
+    """The sentence, filled in with the host and the values each kind adds."""
 
-    def __init__(self, message: str, *, host: str, url: str | None = None) -> None:
-        super().__init__(message, url=url)
+    def __init__(self, host: str, url: str | None = None, **values: object) -> None:
+        super().__init__(self.template.format(host=host, kept=KEPT, **values), url=url)
         self.host = host
 
 
@@ -72,14 +74,10 @@ class NetworkUnreachable(NetworkFailure):
 
     kind = "no_route"
     offline = True
-
-    def __init__(self, host: str, url: str | None = None) -> None:
-        super().__init__(
-            f"There is no network route to {host}: this device seems to be offline. "
-            f"{KEPT} They are sent when the network is back.",
-            host=host,
-            url=url,
-        )
+    template = (
+        "There is no network route to {host}: this device seems to be offline. "
+        "{kept} They are sent when the network is back."
+    )
 
 
 class NameNotResolved(NetworkFailure):
@@ -87,14 +85,10 @@ class NameNotResolved(NetworkFailure):
 
     kind = "dns"
     offline = True
-
-    def __init__(self, host: str, url: str | None = None) -> None:
-        super().__init__(
-            f"The server name {host} could not be found (DNS). Check the network connection "
-            "and the server address in the settings.",
-            host=host,
-            url=url,
-        )
+    template = (
+        "The server name {host} could not be found (DNS). Check the network connection "
+        "and the server address in the settings."
+    )
 
 
 class ServerRefused(NetworkFailure):
@@ -102,28 +96,19 @@ class ServerRefused(NetworkFailure):
 
     kind = "refused"
     offline = True
-
-    def __init__(self, host: str, url: str | None = None) -> None:
-        super().__init__(
-            f"{host} refused the connection: the FieldOps server is not running there, or the "
-            "port in the server address is wrong.",
-            host=host,
-            url=url,
-        )
+    template = (
+        "{host} refused the connection: the FieldOps server is not running there, or the "
+        "port in the server address is wrong."
+    )
 
 
 class ConnectionDropped(NetworkFailure):
     """The connection was reset or closed before the whole answer arrived."""
 
     kind = "connection_lost"
-
-    def __init__(self, host: str, url: str | None = None) -> None:
-        super().__init__(
-            f"The connection to {host} was cut off before the answer arrived. "
-            "It will be tried again.",
-            host=host,
-            url=url,
-        )
+    template = (
+        "The connection to {host} was cut off before the answer arrived. It will be tried again."
+    )
 
 
 class TimedOut(NetworkFailure):
@@ -131,9 +116,10 @@ class TimedOut(NetworkFailure):
 
     kind = "timeout"
     phase: ClassVar[str] = "request"
+    template = "{host} did not answer within {seconds:g} s. It will be tried again."
 
-    def __init__(self, message: str, *, host: str, seconds: float, url: str | None = None):
-        super().__init__(message, host=host, url=url)
+    def __init__(self, host: str, seconds: float, url: str | None = None) -> None:
+        super().__init__(host, url, seconds=seconds)
         self.seconds = seconds
 
 
@@ -143,15 +129,10 @@ class ConnectTimedOut(TimedOut):
     kind = "connect_timeout"
     phase = "connect"
     offline = True
-
-    def __init__(self, host: str, seconds: float, url: str | None = None) -> None:
-        super().__init__(
-            f"{host} did not accept a connection within {seconds:g} s: the network is down, "
-            "or something on it blocks the server.",
-            host=host,
-            seconds=seconds,
-            url=url,
-        )
+    template = (
+        "{host} did not accept a connection within {seconds:g} s: the network is down, "
+        "or something on it blocks the server."
+    )
 
 
 class ReadTimedOut(TimedOut):
@@ -159,15 +140,9 @@ class ReadTimedOut(TimedOut):
 
     kind = "read_timeout"
     phase = "read"
-
-    def __init__(self, host: str, seconds: float, url: str | None = None) -> None:
-        super().__init__(
-            f"{host} accepted the connection but sent nothing for {seconds:g} s. "
-            "It will be tried again.",
-            host=host,
-            seconds=seconds,
-            url=url,
-        )
+    template = (
+        "{host} accepted the connection but sent nothing for {seconds:g} s. It will be tried again."
+    )
 
 
 class DeadlineExceeded(TimedOut):
@@ -175,15 +150,10 @@ class DeadlineExceeded(TimedOut):
 
     kind = "deadline"
     phase = "deadline"
-
-    def __init__(self, host: str, seconds: float, url: str | None = None) -> None:
-        super().__init__(
-            f"The request to {host} took longer than {seconds:g} s in all, so it was stopped: "
-            "the connection is too slow right now. It will be tried again.",
-            host=host,
-            seconds=seconds,
-            url=url,
-        )
+    template = (
+        "The request to {host} took longer than {seconds:g} s in all, so it was stopped: "
+        "the connection is too slow right now. It will be tried again."
+    )
 
 
 class NameLookupTimedOut(TimedOut):
@@ -192,15 +162,10 @@ class NameLookupTimedOut(TimedOut):
     kind = "dns_timeout"
     phase = "dns"
     offline = True
-
-    def __init__(self, host: str, seconds: float, url: str | None = None) -> None:
-        super().__init__(
-            f"Looking up the server name {host} took longer than {seconds:g} s (DNS). "
-            "Check the network connection.",
-            host=host,
-            seconds=seconds,
-            url=url,
-        )
+    template = (
+        "Looking up the server name {host} took longer than {seconds:g} s (DNS). "
+        "Check the network connection."
+    )
 
 
 # TLS: the server was reached, but its certificate was not accepted.
