@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated
@@ -12,8 +13,13 @@ SHA256_PATTERN = r"^[0-9a-f]{64}$"
 SITE_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"
 
 
+_CANONICAL = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
 def canonical_uuid(text: str) -> str:
     """A UUID in its lower-case hyphenated form; anything else is refused."""
+    if _CANONICAL.match(text):
+        return text  # already canonical: the common case, checked without parsing
     try:
         return str(uuid.UUID(text))
     except (ValueError, AttributeError, TypeError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -46,10 +46,18 @@ class ApplyContext:
     session: Session
     now: datetime
     blob_size: Callable[[str], int | None]
+    expected_numbers: int = 1
+    """How many incident numbers this transaction may need: taken in one block when first asked."""
+    _numbers: list[int] = field(default_factory=list)
 
     def next_incident_number(self) -> str:
-        """The next incident number, such as INC-000123."""
-        return f"INC-{allocate(self.session, 'incident', 1):06d}"
+        """The next incident number, such as INC-000123 (a rejected batch may leave a gap)."""
+        if not self._numbers:
+            count = max(1, self.expected_numbers)
+            first = allocate(self.session, "incident", count)
+            self._numbers = list(range(first + count - 1, first - 1, -1))
+            self.expected_numbers = 1
+        return f"INC-{self._numbers.pop():06d}"
 
 
 Prepare = Callable[[ApplyContext, dict[str, Any], RecordState | None], None]

@@ -7,7 +7,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Engine,
+    String,
+    Table,
+    any_,
+    create_engine,
+    event,
+    insert,
+    literal,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -74,6 +85,30 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 def read_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions for reading only (on SQLite they take no write lock)."""
     return sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+
+
+def one_of(session: Session, column: ColumnElement[str], values: list[str]) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL as `= ANY(array)`, one statement for any count."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(values, ARRAY(String)))
+    return column.in_(values)
+
+
+def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Inserts many rows in the session's transaction; with COPY on PostgreSQL."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), rows)
+        return
+    names = [column.name for column in table.columns]
+    raw: Any = connection.connection.dbapi_connection  # psycopg's own connection, for COPY
+    with raw.cursor() as cursor:
+        quoted = ", ".join(f'"{name}"' for name in names)
+        with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row([row.get(name) for name in names])
 
 
 def is_retryable(error: DBAPIError) -> bool:

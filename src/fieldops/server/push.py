@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,7 +33,7 @@ from fieldops.protocol import (
 from fieldops.server.appliers import APPLIERS
 from fieldops.server.apply import ApplyContext, MutationApplier
 from fieldops.server.auth import Principal
-from fieldops.server.db import in_transaction
+from fieldops.server.db import bulk_insert, in_transaction, one_of
 from fieldops.server.errors import ApiError
 from fieldops.server.meta import read_epoch
 from fieldops.server.records import WorkSet, chunks
@@ -49,8 +49,10 @@ APPLIED: Table = AppliedMutation.__table__  # type: ignore[assignment]
 
 def body_hash(mutation: Mutation) -> str:
     """A digest of everything the mutation says, to tell a replay from a changed body."""
-    text = json.dumps(mutation.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(mutation.model_dump_json(exclude={"fields"}).encode("utf-8"))
+    # The fields in key order, so a device that rebuilds the same change hashes the same.
+    digest.update(json.dumps(mutation.fields, sort_keys=True, separators=(",", ":")).encode())
+    return digest.hexdigest()
 
 
 def upgrade_required(version: int) -> ApiError:
@@ -66,6 +68,34 @@ def upgrade_required(version: int) -> ApiError:
 
 
 @dataclass(frozen=True)
+class PushAnswer:
+    """A push's answer, with each result already in its JSON form (as stored for replays)."""
+
+    results: list[str]
+    last_seq: int
+    missing_blobs: list[str]
+    epoch: str
+    server_time: datetime
+
+    def to_json(self) -> str:
+        """The JSON text of the PushResponse."""
+        head = PushResponse(
+            results=[],
+            last_seq=self.last_seq,
+            missing_blobs=self.missing_blobs,
+            epoch=self.epoch,
+            protocol_version=PROTOCOL_VERSION,
+            server_time=self.server_time,
+        ).model_dump_json()
+        rest = head.removeprefix('{"results":[],')
+        return '{"results":[' + ",".join(self.results) + "]," + rest
+
+    def model(self) -> PushResponse:
+        """The answer as a PushResponse."""
+        return PushResponse.model_validate_json(self.to_json())
+
+
+@dataclass(frozen=True)
 class Pusher:
     """Handles push requests against one database and blob store."""
 
@@ -73,7 +103,7 @@ class Pusher:
     blob_size: Callable[[str], int | None]
     clock: Callable[[], datetime]
 
-    def push(self, principal: Principal, request: PushRequest) -> PushResponse:
+    def push(self, principal: Principal, request: PushRequest) -> PushAnswer:
         """Applies the batch and answers for each mutation in it."""
         if request.protocol_version < MIN_CLIENT_VERSION:
             raise upgrade_required(request.protocol_version)
@@ -83,11 +113,11 @@ class Pusher:
 
     def _push(
         self, session: Session, principal: Principal, request: PushRequest, hashes: list[str]
-    ) -> PushResponse:
+    ) -> PushAnswer:
         now = self.clock()
         last_seq = _lock_client(session, request.client_id, principal.user_id, now)
         stored = _stored_results(session, [m.mutation_id for m in request.mutations])
-        results: list[MutationResult] = []
+        results: list[str] = []
         fresh: list[tuple[Mutation, str]] = []
         for mutation, digest in zip(request.mutations, hashes, strict=True):
             previous = stored.get(mutation.mutation_id)
@@ -115,14 +145,7 @@ class Pusher:
             len(fresh),
             last_seq,
         )
-        return PushResponse(
-            results=results,
-            last_seq=last_seq,
-            missing_blobs=missing,
-            epoch=read_epoch(session),
-            protocol_version=PROTOCOL_VERSION,
-            server_time=now,
-        )
+        return PushAnswer(results, last_seq, missing, read_epoch(session), now)
 
     def _hold_back_missing_blobs(
         self, fresh: list[tuple[Mutation, str]]
@@ -145,13 +168,14 @@ class Pusher:
         client_id: str,
         fresh: list[tuple[Mutation, str]],
         now: datetime,
-    ) -> list[MutationResult]:
+    ) -> list[str]:
         work = WorkSet(session, now)
         work.load(_ids_named(m for m, _ in fresh))
         _load_unique_values(work, [m for m, _ in fresh])
         ctx = ApplyContext(principal, work, session, now, self.blob_size)
+        ctx.expected_numbers = sum(m.entity == "incident" and m.op is Op.CREATE for m, _ in fresh)
         applier = MutationApplier(ctx, APPLIERS)
-        results = [applier.apply(mutation) for mutation, _ in fresh]
+        results = [applier.apply(mutation).model_dump_json() for mutation, _ in fresh]
         work.flush()
         rows = [
             {
@@ -159,12 +183,12 @@ class Pusher:
                 "client_id": client_id,
                 "seq": mutation.seq,
                 "body_hash": digest,
-                "result": result.model_dump_json(),
+                "result": result,
                 "applied_at": now,
             }
             for (mutation, digest), result in zip(fresh, results, strict=True)
         ]
-        session.execute(insert(APPLIED), rows)
+        bulk_insert(session, APPLIED, rows)
         return results
 
 
@@ -204,7 +228,7 @@ def _check_seq(mutation: Mutation, expected: int, last_seq: int) -> None:
     )
 
 
-def _replayed(mutation: Mutation, digest: str, previous: AppliedMutation) -> MutationResult:
+def _replayed(mutation: Mutation, digest: str, previous: AppliedMutation) -> str:
     """The stored answer for a mutation handled before; a changed body is refused."""
     if previous.body_hash != digest:
         raise ApiError(
@@ -214,7 +238,7 @@ def _replayed(mutation: Mutation, digest: str, previous: AppliedMutation) -> Mut
             mutation_id=mutation.mutation_id,
         )
     result = MutationResult.model_validate_json(previous.result)
-    return result.model_copy(update={"replayed": True})
+    return result.model_copy(update={"replayed": True}).model_dump_json()
 
 
 def _lock_client(session: Session, client_id: str, user_id: int, now: datetime) -> int:
@@ -231,7 +255,7 @@ def _stored_results(session: Session, ids: list[str]) -> dict[str, AppliedMutati
     """Mutations of this batch the server has handled before."""
     found: dict[str, AppliedMutation] = {}
     for part in chunks(ids):
-        query = select(AppliedMutation).where(AppliedMutation.mutation_id.in_(part))
+        query = select(AppliedMutation).where(one_of(session, APPLIED.c.mutation_id, part))
         found.update((row.mutation_id, row) for row in session.scalars(query))
     return found
 

@@ -17,6 +17,7 @@ from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, upda
 from sqlalchemy.orm import Session
 
 from fieldops.domain.identifiers import code_key
+from fieldops.server.db import bulk_insert, one_of
 from fieldops.server.schema import Counter, Record, UniqueKey
 
 CHUNK = 900  # ids per IN list: below SQLite's default limit of bound parameters
@@ -55,15 +56,20 @@ def chunks(items: list[str], size: int = CHUNK) -> Iterator[list[str]]:
         yield items[start : start + size]
 
 
+COUNTERS: Table = Counter.__table__  # type: ignore[assignment]
+
+_ALLOCATE = (
+    update(COUNTERS)
+    .where(COUNTERS.c.name == bindparam("counter"))
+    .values(value=COUNTERS.c.value + bindparam("count"))
+    .returning(COUNTERS.c.value)
+)
+
+
 def allocate(session: Session, counter: str, count: int) -> int:
     """Takes `count` values from a counter; returns the first. Locks the counter to commit."""
-    row = session.execute(
-        update(Counter)
-        .where(Counter.name == counter)
-        .values(value=Counter.value + count)
-        .returning(Counter.value)
-    ).scalar_one()
-    return int(row) - count + 1
+    top = session.execute(_ALLOCATE, {"counter": counter, "count": count}).scalar_one()
+    return int(top) - count + 1
 
 
 @dataclass
@@ -83,7 +89,8 @@ class WorkSet:
         """Reads the records with these ids (locking them on PostgreSQL) into memory."""
         wanted = sorted({i for i in ids if i not in self.records and i not in self._absent})
         for part in chunks(wanted):
-            query = select(RECORDS).where(RECORDS.c.id.in_(part)).order_by(RECORDS.c.id)
+            query = select(RECORDS).where(one_of(self.session, RECORDS.c.id, part))
+            query = query.order_by(RECORDS.c.id)
             if lock:
                 query = query.with_for_update()
             for row in self.session.execute(query):
@@ -129,7 +136,9 @@ class WorkSet:
         for part in chunks(keys):
             rows = self.session.execute(
                 select(UNIQUE.c.key, UNIQUE.c.record_id).where(
-                    UNIQUE.c.entity == entity, UNIQUE.c.field == name, UNIQUE.c.key.in_(part)
+                    UNIQUE.c.entity == entity,
+                    UNIQUE.c.field == name,
+                    one_of(self.session, UNIQUE.c.key, part),
                 )
             )
             found = {row[0]: row[1] for row in rows}
@@ -184,8 +193,7 @@ class WorkSet:
             rows = [_row(state, first + n, self.now) for n, state in enumerate(touched)]
             new_rows = [row for row, state in zip(rows, touched, strict=True) if state.new]
             old_rows = [row for row, state in zip(rows, touched, strict=True) if not state.new]
-            if new_rows:
-                self.session.execute(insert(RECORDS), new_rows)
+            bulk_insert(self.session, RECORDS, new_rows)
             if old_rows:
                 self.session.execute(_UPDATE, [_update_params(row) for row in old_rows])
         for state in touched:
@@ -263,7 +271,7 @@ def _row(state: RecordState, cursor: int, now: datetime) -> dict[str, Any]:
         "blob": state.blob,
         "deleted": state.deleted,
         "fields": dumps(state.fields),
-        "field_versions": dumps(state.field_versions),
+        "field_versions": dumps(state.field_versions) if state.field_versions else "{}",
         "created_at": state.created_at,
         "updated_at": now,
         "deleted_at": state.deleted_at,

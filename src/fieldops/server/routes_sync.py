@@ -29,9 +29,10 @@ router = APIRouter(tags=["sync"])
     responses=error_responses(401, 403, 409, 422, 426, 503),
     **needs(Role.TECHNICIAN),
 )
-def push(body: PushRequest, principal: PrincipalDep, svc: ServicesDep) -> PushResponse:
+def push(body: PushRequest, principal: PrincipalDep, svc: ServicesDep) -> Response:
     """Applies a batch of one device's mutations, in order, exactly once each."""
-    return svc.pusher.push(principal, body)
+    answer = svc.pusher.push(principal, body)
+    return Response(content=answer.to_json(), media_type="application/json")
 
 
 @router.get(
