@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from fieldops.cli import sync_commands
 from fieldops.cli.output import emit_json, emit_lines
 from fieldops.domain.catalogue import CatalogueFormat
 from fieldops.domain.incidents import (
@@ -67,6 +68,31 @@ def register(sub: Any) -> None:
     p = isub.add_parser("show", help="show one incident")
     p.add_argument("id", help="the id, its first characters, or the INC number")
     p.set_defaults(handler=incident_show)
+    register_sync(sub)
+
+
+def register_sync(sub: Any) -> None:
+    """The server side of things: login, logout, sync, status."""
+    p = sub.add_parser(
+        "login", help="sign in to the central server (the token goes to the keyring)"
+    )
+    p.add_argument("--server", required=True, metavar="URL")
+    p.add_argument("--user", required=True, metavar="NAME")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.set_defaults(handler=sync_commands.login)
+    p = sub.add_parser("logout", help="forget this device's sign-in")
+    p.set_defaults(handler=sync_commands.logout)
+    p = sub.add_parser("sync", help="send queued changes and photos, fetch the catalogue")
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="sign in for this run only, with the password from stdin (no keyring needed)",
+    )
+    p.add_argument("--server", metavar="URL", help="with --password-stdin: the server")
+    p.add_argument("--user", metavar="NAME", help="with --password-stdin: the user")
+    p.set_defaults(handler=sync_commands.sync)
+    p = sub.add_parser("status", help="what waits to be sent, and the last sync")
+    p.set_defaults(handler=sync_commands.status)
 
 
 def _open(data_dir: DataDir) -> Workspace:

@@ -22,7 +22,13 @@ from fieldops.domain.catalogue import (
     RowError,
     parse_catalogue,
 )
-from fieldops.domain.identifiers import code_key, new_id
+from fieldops.domain.identifiers import (
+    catalogue_asset_id,
+    catalogue_component_id,
+    catalogue_location_id,
+    code_key,
+    new_id,
+)
 from fieldops.protocol import ENTITY_KINDS, ImportLineError, ImportSummary
 from fieldops.server.apply import Rejection, validated
 from fieldops.server.records import RECORDS, RecordState, WorkSet, chunks
@@ -107,7 +113,8 @@ class CatalogueImporter:
                 "notes": row.notes,
                 "provisional": False,
             }
-            self._upsert("asset", owner, values, row.line, site=row.site_code)
+            ident = catalogue_asset_id(row.asset_tag)
+            self._upsert("asset", owner, values, row.line, site=row.site_code, ident=ident)
 
     def _components(self, rows: list[ComponentRow]) -> None:
         tags = [row.asset_tag for row in rows]
@@ -132,8 +139,11 @@ class CatalogueImporter:
                 "model": row.model,
                 "serial": row.serial,
             }
+            ident = catalogue_component_id(
+                row.asset_tag, row.kind, row.slot, "" if row.slot else row.serial
+            )
             record_id = self._upsert(
-                "component", existing.get(key), values, row.line, site=asset.site_code
+                "component", existing.get(key), values, row.line, site=asset.site_code, ident=ident
             )
             if record_id:
                 existing[key] = record_id
@@ -178,25 +188,39 @@ class CatalogueImporter:
                 key = (f["site_code"], f["parent_id"], f["kind"], code_key(f["name"]))
                 self._locations[key] = state.id
 
-    def _location(self, site: str, parent: str | None, kind: str, name: str) -> str:
-        """A location's id, made when it is new."""
+    def _location(
+        self, site: str, parent: str | None, kind: str, name: str, path: tuple[str, ...]
+    ) -> str:
+        """A location's id, made when it is new (derived from its path, as devices derive it)."""
         key = (site, parent, kind, code_key(name))
         if key not in self._locations:
             values = {"site_code": site, "parent_id": parent, "kind": kind, "name": name}
-            self._locations[key] = self._new("location", values, site=site).id
+            ident = catalogue_location_id(site, *path)
+            self._locations[key] = self._new("location", values, site=site, ident=ident).id
         return self._locations[key]
 
     def _place(self, row: AssetRow) -> str | None:
         """The id of the room or rack an asset is in (made when new)."""
-        room = self._location(row.site_code, None, "room", row.room) if row.room else None
+        site = row.site_code
+        room = self._location(site, None, "room", row.room, (row.room,)) if row.room else None
         if row.rack:
-            return self._location(row.site_code, room, "rack", row.rack)
+            path = (row.room, row.rack) if row.room else (row.rack,)
+            return self._location(site, room, "rack", row.rack, path)
         return room
 
-    def _new(self, entity: str, values: dict[str, Any], site: str | None) -> RecordState:
-        """A new record made by the import."""
+    def _new(
+        self, entity: str, values: dict[str, Any], site: str | None, ident: str | None = None
+    ) -> RecordState:
+        """A new record made by the import.
+
+        Catalogue records take the id derived from their natural key (see
+        fieldops.domain.identifiers), so a device that imported the same export has the same
+        ids; a new id is made only when that one is taken (a record deleted earlier).
+        """
+        if ident is None or self.work.get(ident) is not None:
+            ident = new_id()
         state = RecordState(
-            id=new_id(),
+            id=ident,
             entity=entity,
             version=1,
             site_code=site,
@@ -218,6 +242,7 @@ class CatalogueImporter:
         values: dict[str, Any],
         line: int,
         site: str | None,
+        ident: str | None = None,
     ) -> str | None:
         """Creates the record, or updates the fields that differ; returns its id."""
         try:
@@ -227,7 +252,7 @@ class CatalogueImporter:
             return None
         current = self.work.get(record_id) if record_id else None
         if current is None or current.deleted:
-            state = self._new(entity, checked, site=site)
+            state = self._new(entity, checked, site=site, ident=ident)
             if entity == "asset":
                 self.work.claim_unique("asset", "asset_tag", checked["asset_tag"], state.id)
             return state.id

@@ -22,6 +22,7 @@ from fieldops.domain.incidents import (
     Priority,
     Status,
     check_subtype,
+    check_transition,
     priority_for,
 )
 from fieldops.domain.times import as_utc, utcnow
@@ -60,6 +61,19 @@ INCIDENT_FIELDS = [
     "lessons_learned",
     "follow_up_actions",
 ]
+EDITABLE_FIELDS = frozenset(
+    {
+        "title",
+        "description",
+        "status",
+        "resolution",
+        "root_cause",
+        "contributing_factors",
+        "lessons_learned",
+        "follow_up_actions",
+        "reporter",
+    }
+)
 PHOTO_FIELDS = [
     "incident_id",
     "asset_id",
@@ -266,6 +280,30 @@ class IncidentService:
         if location is None:
             raise NotFoundError(tr("That location is no longer in the local catalogue."))
         return location.site_code
+
+    def update(self, ref: str, changes: dict[str, Any]) -> int:
+        """Changes some fields of an incident (queued as one update); returns its version."""
+        unknown = set(changes) - EDITABLE_FIELDS
+        if unknown:
+            raise ValidationError(
+                tr("These fields cannot be changed here: {names}.").format(
+                    names=", ".join(sorted(unknown))
+                )
+            )
+
+        def work(session: Session) -> int:
+            incident = self.resolve_id(session, ref)
+            if "status" in changes:
+                check_transition(Status(incident.status), Status(changes["status"]))
+            if "title" in changes and not str(changes["title"]).strip():
+                raise ValidationError(tr("Give the incident a title."))
+            for name, value in changes.items():
+                setattr(incident, name, value)
+            incident.updated_at = utcnow()
+            enqueue(session, "incident", incident.id, "update", dict(changes), incident.version)
+            return incident.version
+
+        return self._db.write(work)
 
     def list(
         self,

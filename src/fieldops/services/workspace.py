@@ -13,6 +13,7 @@ from fieldops.services.datadir import DataDir
 from fieldops.services.incidents import IncidentService
 from fieldops.services.lookup import LookupService
 from fieldops.services.sync_review import SyncReview
+from fieldops.services.sync_service import SyncService
 from fieldops.store import migrate
 from fieldops.store.blobs import BlobStore
 from fieldops.store.database import Database
@@ -54,6 +55,7 @@ class Workspace:
         self.incidents = IncidentService(self.db, blobs, thumbnails)
         self.catalogue = CatalogueService(self.db)
         self.review = SyncReview(self.db)
+        self.sync = SyncService(self.db, blobs)
         log.info("workspace open")
 
     def counts(self) -> Counts:

@@ -20,11 +20,13 @@ from sqlalchemy.orm import Session
 
 from fieldops.domain.errors import FieldOpsError
 from fieldops.domain.times import utcnow
-from fieldops.protocol.messages import PullResponse, PushRequest, PushResponse
+from fieldops.protocol.errors import ErrorCode
+from fieldops.protocol.messages import BlobStatus, PullResponse, PushRequest, PushResponse
 from fieldops.protocol.version import PROTOCOL_VERSION
 from fieldops.store.blobs import BlobStore
 from fieldops.store.database import Database
 from fieldops.sync import local
+from fieldops.sync.errors import Conflict, OffsetMismatch, ResyncRequired, SequenceGap
 
 log = logging.getLogger(__name__)
 
@@ -35,35 +37,27 @@ Progress = Callable[[str, int, int], None]
 
 
 class Transport(Protocol):
-    """What the engine needs from the HTTP client."""
+    """What the engine needs from the HTTP client (fieldops.sync.transport.SyncClient)."""
 
     def push(self, request: PushRequest) -> PushResponse: ...
 
-    def pull(self, cursor: int, limit: int) -> PullResponse: ...
+    def pull(self, cursor: int = 0, limit: int = PULL_LIMIT) -> PullResponse: ...
 
-    def blob_offset(self, sha256: str) -> tuple[int, bool]: ...
+    def blob_status(self, sha256: str) -> BlobStatus: ...
 
     def upload_blob(
-        self, sha256: str, path: Path, offset: int, progress: Callable[[int, int], None] | None
-    ) -> tuple[int, bool]: ...
+        self,
+        sha256: str,
+        source: Path | bytes,
+        offset: int = 0,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> BlobStatus: ...
 
 
 class SyncCancelled(FieldOpsError):
     """The person stopped the sync; what was done so far is kept."""
 
     code = "sync_cancelled"
-
-
-class SequenceGap(FieldOpsError):
-    """The server expects a different next sequence number from this device."""
-
-    code = "sequence_gap"
-
-
-class ResyncRequired(FieldOpsError):
-    """The server no longer keeps changes that far back: pull everything again."""
-
-    code = "resync_required"
 
 
 @dataclass
@@ -142,21 +136,28 @@ class SyncEngine:
             queue = [b.sha256 for b in local.pending_blobs(session)]
         for index, sha256 in enumerate(queue):
             self._check_cancel()
-            path = self.blobs.path_for(sha256)
-            offset, complete = self.transport.blob_offset(sha256)
-            if not complete:
-
-                def moved(done: int, _total: int, i: int = index) -> None:
-                    if progress:
-                        progress("photos", i, len(queue))
-                    self._check_cancel()
-
-                offset, complete = self.transport.upload_blob(sha256, path, offset, moved)
+            complete = self._upload(sha256)
             if complete:
                 self.db.write(lambda s, sha=sha256: local.mark_blob_done(s, sha))
                 report.photos_sent += 1
             if progress:
                 progress("photos", index + 1, len(queue))
+
+    def _upload(self, sha256: str) -> bool:
+        """Sends one photo file from where the server's copy ends; True when it is whole."""
+        path = self.blobs.path_for(sha256)
+        held = self.transport.blob_status(sha256)
+        for _ in range(3):
+            if held.complete:
+                return True
+            try:
+                held = self.transport.upload_blob(sha256, path, held.offset, self._moved)
+            except OffsetMismatch as mismatch:
+                held = BlobStatus(sha256=sha256, offset=mismatch.offset or 0, complete=False)
+        return held.complete
+
+    def _moved(self, _done: int, _total: int) -> None:
+        self._check_cancel()
 
     def _push(self, report: SyncReport, progress: Progress | None) -> None:
         stalled = 0
@@ -179,10 +180,17 @@ class SyncEngine:
             except SequenceGap:
                 self._start_afresh(report, None)
                 continue
+            except Conflict as clash:
+                if clash.server_code != ErrorCode.SEQUENCE_REUSED:
+                    raise
+                # Another device pushed under this client id (a copied data directory):
+                # this one takes a new id and sends its unsent changes under it.
+                self._start_afresh(report, None)
+                continue
+            # The answer is the current server's, so it is recorded even when the epoch moved.
+            tally = self.db.write(lambda s, r=response, b=seq_base: local.apply_push(s, r, b))
             if self._epoch_changed(response.epoch):
                 self._start_afresh(report, response.epoch)
-                continue
-            tally = self.db.write(lambda s, r=response, b=seq_base: local.apply_push(s, r, b))
             report.changes_sent += tally.applied
             report.conflicts += tally.conflicts
             report.rejected += tally.rejected

@@ -1,0 +1,155 @@
+"""Devices and the real server on loopback: nothing lost, nothing duplicated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from fieldops.domain.incidents import Category, Level
+from fieldops.server.db import in_transaction
+from fieldops.server.meta import new_epoch
+from fieldops.services.incidents import IncidentDraft
+from fieldops.services.workspace import Workspace
+from fieldops.sync import local
+from fieldops.sync.errors import SignInRequired
+from fieldops.sync.transport import SyncClient
+from tests.sync.central import USERS
+
+TAG = "IT-000001"  # at HQ-DC1, tom's site
+
+
+def log_incident(ws: Workspace, title: str, photos: list[Path] | None = None) -> str:
+    asset = ws.lookup.lookup(TAG).card
+    return ws.incidents.record(
+        IncidentDraft(
+            title=title,
+            category=Category.HARDWARE,
+            impact=Level.HIGH,
+            urgency=Level.MEDIUM,
+            asset_id=asset.id,
+            photos=photos or [],
+        )
+    )
+
+
+def server_incidents(central, title: str) -> list[dict]:
+    with SyncClient(central.url) as client:
+        client.set_token(client.login("ada", USERS["ada"][2]).token)
+        found, cursor = [], 0
+        while True:
+            page = client.pull(cursor, 1000)
+            found += [
+                c.fields
+                for c in page.changes
+                if c.entity == "incident" and c.fields["title"] == title
+            ]
+            cursor = page.next_cursor
+            if not page.has_more:
+                return found
+
+
+def test_incident_with_photos_goes_up_and_gets_its_number(
+    device, central, photos_dir: Path
+) -> None:
+    ws = device("laptop")
+    photos = [photos_dir / "asset-label-exif-rotated.jpg", photos_dir / "water-damage-with-gps.jpg"]
+    incident_id = log_incident(ws, "PSU1 dead", photos)
+    report = ws.sync.sync()
+    assert (report.photos_sent, report.changes_sent, report.rejected) == (2, 3, 0)
+    status = ws.sync.status()
+    assert (status.changes, status.photos, status.last_error) == (0, 0, "")
+    number = ws.incidents.get(incident_id).summary.number
+    assert number is not None and number.startswith("INC-")
+    [on_server] = server_incidents(central, "PSU1 dead")
+    assert on_server["number"] == number and on_server["asset_id"] == ws.lookup.lookup(TAG).card.id
+    again = ws.sync.sync()
+    assert (again.photos_sent, again.changes_sent) == (0, 0)
+
+
+def test_two_devices_converge_and_a_double_edit_comes_back_as_a_conflict(device) -> None:
+    a, b = device("a"), device("b")
+    incident_id = log_incident(a, "Fan noise")
+    a.sync.sync()
+    assert b.sync.sync().pulled > 0
+    assert b.incidents.get(incident_id).summary.title == "Fan noise"
+
+    a.incidents.update(incident_id, {"title": "Fan noise, rack R02", "status": "in-progress"})
+    b.incidents.update(incident_id, {"title": "Loud fan", "description": "Bearing worn"})
+    a.sync.sync()
+    report = b.sync.sync()
+    assert report.conflicts == 1
+    [conflict] = b.review.conflicts()
+    assert (conflict.field, conflict.mine, conflict.theirs) == (
+        "title",
+        "Loud fan",
+        "Fan noise, rack R02",
+    )
+    detail = b.incidents.get(incident_id)
+    assert detail.summary.status == "in-progress" and detail.description == "Bearing worn"
+
+    b.review.keep_mine(conflict.id)
+    b.sync.sync()
+    a.sync.sync()
+    for ws in (a, b):
+        d = ws.incidents.get(incident_id)
+        assert (d.summary.title, d.summary.status, d.description) == (
+            "Loud fan",
+            "in-progress",
+            "Bearing worn",
+        )
+
+
+def test_outside_ones_sites_is_rejected_visibly_and_does_not_block(device) -> None:
+    ws = device("laptop")
+    leeds = ws.lookup.lookup("IT-000217").card  # BR-LEEDS: not tom's site
+    ws.incidents.record(
+        IncidentDraft(
+            title="Not mine", category=Category.HARDWARE, impact=Level.LOW,
+            urgency=Level.LOW, asset_id=leeds.id,
+        )
+    )  # fmt: skip
+    log_incident(ws, "Mine")
+    report = ws.sync.sync()
+    assert report.rejected == 1 and report.changes_sent == 1
+    [rejected] = ws.review.rejected()
+    assert rejected.reason and "Not mine" in rejected.label
+
+
+def test_revoked_sign_in_keeps_the_queue(device, central) -> None:
+    ws = device("laptop")
+    log_incident(ws, "Queued while signed out")
+    with SyncClient(central.url) as admin:
+        admin.set_token(admin.login("ada", USERS["ada"][2]).token)
+        admin.revoke_tokens("tom")
+    with pytest.raises(SignInRequired):
+        ws.sync.sync()
+    assert ws.sync.status().changes == 1
+    ws.sync.login(central.url, "tom", USERS["tom"][2])
+    assert ws.sync.sync().changes_sent == 1
+
+
+def test_restored_server_new_epoch_resends_unsent_changes(device, central) -> None:
+    ws = device("laptop")
+    log_incident(ws, "Before the restore")
+    ws.sync.sync()
+    in_transaction(central.services.factory, new_epoch)
+    log_incident(ws, "After the restore")
+    report = ws.sync.sync()
+    assert report.started_afresh
+    assert ws.sync.status().changes == 0
+    assert len(server_incidents(central, "After the restore")) == 1
+    assert len(server_incidents(central, "Before the restore")) == 1
+
+
+def test_cursor_the_server_does_not_know_means_a_full_pull(device) -> None:
+    ws = device("laptop")
+    first = ws.sync.sync().pulled  # all of tom's site: its assets, rooms and racks
+    ws.db.write(lambda s: setattr(local.state(s), "cursor", 10**9))
+    log_incident(ws, "Kept through the resync")
+    report = ws.sync.sync()
+    assert report.pulled >= first > 500 and report.changes_sent == 1
+    with ws.db.read() as s:
+        assert local.state(s).cursor < 10**9
+        assert s.scalar(select(func.count()).select_from(local.Outbox)) == 0
