@@ -37,6 +37,9 @@ class Job(QObject):
     _outcome = Signal(bool, object)
     # (done, total) from the worker thread; re-emitted as progressed on the GUI thread
     _progress = Signal(int, int)
+    # (stage, done, total) for work with named stages, such as sync; on the GUI thread
+    staged = Signal(str, int, int)
+    _staged = Signal(str, int, int)
 
     def __init__(self, name: str) -> None:
         super().__init__()
@@ -46,6 +49,15 @@ class Job(QObject):
         # call across threads; a plain lambda could run on the worker thread instead.
         self._outcome.connect(self._deliver)
         self._progress.connect(self._relay_progress)
+        self._staged.connect(self._relay_staged)
+
+    @Slot(str, int, int)
+    def _relay_staged(self, stage: str, done: int, total: int) -> None:
+        self.staged.emit(stage, done, total)
+
+    def report_stage(self, stage: str, done: int, total: int) -> None:
+        """Called by the work, from its thread, to report progress in a named stage."""
+        self._staged.emit(stage, done, total)
 
     @Slot(int, int)
     def _relay_progress(self, done: int, total: int) -> None:

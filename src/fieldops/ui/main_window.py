@@ -26,6 +26,7 @@ from fieldops.services.catalogue import ImportCancelled, ImportRefused, ImportRe
 from fieldops.services.datadir import DataDir
 from fieldops.services.incidents import IncidentDetail
 from fieldops.services.lookup import LookupResult
+from fieldops.services.sync_service import SyncStatus
 from fieldops.services.workspace import Counts, Workspace
 from fieldops.ui.asset_card import AssetCardView
 from fieldops.ui.errors import describe_error
@@ -33,7 +34,11 @@ from fieldops.ui.incident_dialog import IncidentDialog
 from fieldops.ui.incident_list import IncidentListView
 from fieldops.ui.incident_view import IncidentViewDialog
 from fieldops.ui.lanes import Job, Lanes
+from fieldops.ui.review_dialog import ReviewDialog
 from fieldops.ui.scan_field import ScanField
+from fieldops.ui.sign_in_dialog import SignInDialog
+from fieldops.ui.sync_bar import SyncBar
+from fieldops.ui.sync_scheduler import SyncScheduler
 from fieldops.ui.thumbnails import read_thumbnail
 
 log = logging.getLogger(__name__)
@@ -106,9 +111,12 @@ class MainWindow(QMainWindow):
 
         self.status = self.statusBar()
         self.counts_label = QLabel()
-        self.sync_label = QLabel(self.tr("Sync: not set up — working offline"))
+        self.sync_bar = SyncBar()
+        self.sync_bar.review_requested.connect(self.review)
+        self.sync_bar.cancel_requested.connect(self.cancel_sync)
         self.status.addPermanentWidget(self.counts_label)
-        self.status.addPermanentWidget(self.sync_label)
+        self.status.addPermanentWidget(self.sync_bar)
+        self.syncing = SyncScheduler(self)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu(self.tr("&File"))
@@ -122,7 +130,13 @@ class MainWindow(QMainWindow):
         )
         view_menu = self.menuBar().addMenu(self.tr("&View"))
         self._action(view_menu, self.tr("&Scan field"), "Ctrl+F", self.focus_scan)
-        self._action(view_menu, self.tr("&Refresh"), "F5", self.refresh)
+        self._action(view_menu, self.tr("&Refresh"), "Ctrl+R", self.refresh)
+        sync_menu = self.menuBar().addMenu(self.tr("&Sync"))
+        self._action(sync_menu, self.tr("Sync &now"), "F5", self.sync_now)
+        self._action(sync_menu, self.tr("&Review conflicts and rejections…"), None, self.review)
+        sync_menu.addSeparator()
+        self._action(sync_menu, self.tr("Sign &in…"), None, self.sign_in)
+        self._action(sync_menu, self.tr("Sign &out"), None, self.sign_out)
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
         self._action(help_menu, self.tr("&About FieldOps"), None, self.about)
         QShortcut(QKeySequence("F6"), self, activated=self.focus_scan)
@@ -142,6 +156,7 @@ class MainWindow(QMainWindow):
         self.workspace = workspace
         self.status.showMessage(self.tr("Ready. Scan a label."), 5000)
         self.refresh()
+        self.syncing.begin()
         self.workspace_ready.emit()
         if self._waiting_code is not None:
             code, self._waiting_code = self._waiting_code, None
@@ -152,12 +167,56 @@ class MainWindow(QMainWindow):
         QMessageBox.critical(self, self.tr("FieldOps cannot start"), describe_error(exc))
 
     def refresh(self) -> None:
-        """Re-reads the counts and the incident list."""
+        """Re-reads the counts, the sync state and the incident list."""
         if self.workspace is None:
             return
         workspace = self.workspace
         self.lanes.db.submit(lambda job: workspace.counts(), self._show_counts)
+        self.lanes.db.submit(lambda job: workspace.sync.status(), self._show_sync_status)
         self.incident_list.request_refresh()
+
+    def _show_sync_status(self, status: SyncStatus) -> None:
+        self.sync_bar.show_status(status)
+        if not status.signed_in:
+            self.sync_bar.set_online(None)
+        self.syncing.status = status
+
+    # -- sync ---------------------------------------------------------------------------------
+
+    def sync_now(self) -> None:
+        """Starts a sync (F5); asks to sign in first when needed."""
+        self.syncing.start(manual=True)
+
+    def cancel_sync(self) -> None:
+        """Stops the running sync; what was sent so far is kept."""
+        self.syncing.cancel()
+
+    def sign_in(self) -> None:
+        """Opens the sign-in dialog."""
+        if self.workspace is None:
+            return
+        dialog = SignInDialog(self.workspace, self.lanes, self)
+        dialog.signed_in.connect(lambda _name: (self.refresh(), self.syncing.start()))
+        dialog.finished.connect(lambda _r: self._dialog_closed(dialog))
+        self._dialogs.append(dialog)
+        dialog.open()
+
+    def sign_out(self) -> None:
+        """Forgets this device's sign-in (the queue stays)."""
+        if self.workspace is None:
+            return
+        workspace = self.workspace
+        self.lanes.io.submit(lambda job: workspace.sync.logout(), lambda _r: self.refresh())
+
+    def review(self) -> None:
+        """Opens the list of conflicts and rejected changes."""
+        if self.workspace is None:
+            return
+        dialog = ReviewDialog(self.workspace, self.lanes, self)
+        dialog.decided.connect(self.refresh)
+        dialog.finished.connect(lambda _r: self._dialog_closed(dialog))
+        self._dialogs.append(dialog)
+        dialog.open()
 
     def _show_counts(self, counts: Counts) -> None:
         self.counts_label.setText(
@@ -234,6 +293,7 @@ class MainWindow(QMainWindow):
         self.status.showMessage(self.tr("Incident saved; it will sync when online."), 6000)
         self._reload_card()
         self.refresh()
+        self.syncing.soon()
         self.incident_saved.emit(incident_id)
 
     def _load_incidents(self, status: str | None, priority: str | None) -> None:
@@ -364,6 +424,7 @@ class MainWindow(QMainWindow):
         )
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.syncing.stop()
         self.lanes.wait(10_000)
         if self.workspace is not None:
             self.workspace.close()
