@@ -50,3 +50,30 @@ def demo_workspace(demo_data_dir):
     workspace = Workspace(demo_data_dir)
     yield workspace
     workspace.close()
+
+
+@pytest.fixture
+def open_window(qtbot, tmp_path: Path):
+    """Opens a real main window on a data directory and waits until its database is open."""
+    from PySide6.QtCore import QSettings
+
+    from fieldops.ui.main_window import MainWindow
+
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qs"))
+    opened: list[MainWindow] = []
+
+    def _open(data_dir):
+        window = MainWindow(data_dir)
+        qtbot.addWidget(window)
+        with qtbot.waitSignal(window.workspace_ready, timeout=20_000):
+            window.show()
+        qtbot.waitExposed(window)
+        window.activateWindow()
+        window.focus_scan()
+        opened.append(window)
+        return window
+
+    yield _open
+    for window in opened:
+        window.lanes.wait(10_000)

@@ -11,7 +11,6 @@ from fieldops.sync.credentials import CredentialStore
 from tests.support.workspaces import copy_data_dir
 from tests.sync.central import USERS
 from tests.sync_flow.test_sync_flow import log_incident
-from tests.ui.conftest import open_window  # noqa: F401 - fixture
 
 
 def test_f5_syncs_and_the_status_bar_follows(
@@ -19,7 +18,7 @@ def test_f5_syncs_and_the_status_bar_follows(
     open_window,
     demo_template: Path,
     tmp_path: Path,
-    central,  # noqa: F811
+    central,
 ) -> None:
     data_dir = copy_data_dir(demo_template, tmp_path / "laptop")
     window = open_window(data_dir)
@@ -42,7 +41,7 @@ def test_f5_syncs_and_the_status_bar_follows(
 def test_f5_when_not_signed_in_opens_the_sign_in(
     qtbot,
     open_window,
-    demo_data_dir,  # noqa: F811
+    demo_data_dir,
 ) -> None:
     window = open_window(demo_data_dir)
     window.refresh()
@@ -56,7 +55,7 @@ def test_offline_server_is_shown_offline_and_keeps_the_queue(
     open_window,
     demo_template: Path,
     tmp_path: Path,
-    central,  # noqa: F811
+    central,
 ) -> None:
     data_dir = copy_data_dir(demo_template, tmp_path / "laptop")
     window = open_window(data_dir)

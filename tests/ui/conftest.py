@@ -2,38 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
-
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
 from fieldops.services.datadir import DataDir
 from fieldops.ui.main_window import MainWindow
-
-
-@pytest.fixture
-def open_window(qtbot, tmp_path: Path) -> Iterator[Callable[[DataDir], MainWindow]]:
-    """Opens a real main window on a data directory and waits until its database is open."""
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qs"))
-    opened: list[MainWindow] = []
-
-    def _open(data_dir: DataDir) -> MainWindow:
-        window = MainWindow(data_dir)
-        qtbot.addWidget(window)
-        with qtbot.waitSignal(window.workspace_ready, timeout=20_000):
-            window.show()
-        qtbot.waitExposed(window)
-        window.activateWindow()
-        window.focus_scan()
-        opened.append(window)
-        return window
-
-    yield _open
-    for window in opened:
-        window.lanes.wait(10_000)
 
 
 @pytest.fixture

@@ -20,9 +20,7 @@ def test_import_runs_in_the_background_and_updates_counts(
     qtbot.waitUntil(lambda: window.counts_label.text().startswith("2,000 assets"), timeout=10_000)
 
 
-def test_bad_rows_are_listed_and_can_be_skipped(
-    qtbot, open_window, tmp_path: Path
-) -> None:
+def test_bad_rows_are_listed_and_can_be_skipped(qtbot, open_window, tmp_path: Path) -> None:
     window = open_window(DataDir(tmp_path / "empty"))
     bad = tmp_path / "bad.csv"
     bad.write_text("Asset Tag,Serial Number,Location\nIT-1,S1,HQ / Room\n,S2,HQ / Room\n")
@@ -33,9 +31,7 @@ def test_bad_rows_are_listed_and_can_be_skipped(
     assert done.args[0].created == 1 and [e.line for e in done.args[0].skipped] == [3]
 
 
-def test_refused_import_leaves_the_catalogue_as_it_was(
-    qtbot, open_window, tmp_path: Path
-) -> None:
+def test_refused_import_leaves_the_catalogue_as_it_was(qtbot, open_window, tmp_path: Path) -> None:
     window = open_window(DataDir(tmp_path / "empty"))
     bad = tmp_path / "bad.csv"
     bad.write_text("Asset Tag,Serial Number,Location\nIT-1,S1,HQ / Room\n,S2,HQ / Room\n")
