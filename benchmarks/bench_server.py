@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,8 +38,8 @@ from fieldops.server.settings import Settings
 from fieldops.server.users import create_user
 
 PUSH_MUTATIONS = 10_000
-PUSH_BATCH = 500
-ROUNDS = 3  # each rate is the best of three runs, so a neighbour's burst of work does not decide it
+PUSH_BATCH = 1000  # the protocol's largest batch (MAX_PUSH_MUTATIONS)
+ROUNDS = 5  # push and bare INSERT run back to back in each round; the median ratio is reported
 CATALOGUE_ASSETS = 1_000_000
 PULL_PAGE = 5000
 CLIENTS = 200
@@ -305,17 +306,20 @@ def run() -> list[Measure]:
         url = cluster.create_database("bench")
         svc = _prepare(root, url)
         with _server(root / "data", url) as base:
-            push_rate, insert_rate = 0.0, 0.0
+            rounds = []
             for _ in range(ROUNDS):
                 rate, ids = _push_rate(base)
-                push_rate = max(push_rate, rate)
-                insert_rate = max(insert_rate, _bare_insert_rate(svc, ids))
-            ratio = push_rate / insert_rate
+                rounds.append((rate, _bare_insert_rate(svc, ids)))
+            push_rate = statistics.median(push for push, _ in rounds)
+            insert_rate = statistics.median(bare for _, bare in rounds)
+            ratio = statistics.median(push / bare for push, bare in rounds)
             measures += [
-                Measure("push 10,000 mutations in batches of 500", push_rate, "mutations/s",
-                        ">= 3000", push_rate >= 3000),
-                Measure("bare batched INSERT of the same rows", insert_rate, "rows/s"),
-                Measure("push rate / bare INSERT rate", ratio, "ratio", ">= 0.25", ratio >= 0.25),
+                Measure("push 10,000 mutations in batches of 1000 (median of 5)", push_rate,
+                        "mutations/s", ">= 3000", push_rate >= 3000),
+                Measure("bare batched INSERT of the same rows (median of 5)", insert_rate,
+                        "rows/s"),
+                Measure("push rate / bare INSERT rate, same round (median of 5)", ratio, "ratio",
+                        ">= 0.25", ratio >= 0.25),
             ]  # fmt: skip
             measures += _crowd(base, svc)
             load = _load_catalogue(svc)

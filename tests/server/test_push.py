@@ -303,3 +303,28 @@ def test_asset_moving_site_takes_its_records_along(server: RunningServer) -> Non
     assert only(moved)["outcome"] == "applied"
     seen = {c["entity_id"] for c in tia.pull_all()[0]}
     assert {box["entity_id"], part["entity_id"]} <= seen
+
+
+def test_create_of_an_existing_record_is_rejected_not_duplicated(server: RunningServer) -> None:
+    """A batch of new sequence numbers is first applied trusting its ids are new: the keys
+    catch one that is not, and the batch is applied again with every record looked up."""
+    tom = server.api("tom")
+    device = Device()
+    first = device.create("incident", incident())
+    tom.push_ok(device, first)
+    again = device.create("incident", incident(), entity_id=first["entity_id"])
+    other = device.create("incident", incident())
+    results = tom.push_ok(device, again, other)
+    assert [r["code"] for r in results] == ["already_exists", None]
+    assert _count(server, "incident") == 2
+
+
+def test_old_mutation_with_a_new_sequence_is_409(server: RunningServer) -> None:
+    tom = server.api("tom")
+    device = Device()
+    created = device.create("incident", incident())
+    tom.push_ok(device, created)
+    moved = {**created, "seq": device.seq + 1}
+    answer = tom.push(device, [moved])
+    assert answer.status_code == 409 and answer.json()["code"] == "mutation_changed"
+    assert _count(server, "incident") == 1

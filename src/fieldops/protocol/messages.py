@@ -5,7 +5,15 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StringConstraints,
+    field_validator,
+)
 
 from fieldops.protocol.values import ShortText, SiteCode, UtcTime, Uuid, no_nul
 from fieldops.protocol.version import MAX_PUSH_MUTATIONS
@@ -71,6 +79,12 @@ class Mutation(Message):
     fields: dict[str, JsonValue] = Field(default_factory=dict)
     base_version: int | None = Field(default=None, ge=0)
     client_time: UtcTime | None = None
+
+    @field_validator("fields")
+    @classmethod
+    def _sorted(cls, fields: dict[str, JsonValue]) -> dict[str, JsonValue]:
+        """Fields in name order, so the same change always reads (and hashes) the same."""
+        return dict(sorted(fields.items()))
 
 
 class PushRequest(Message):

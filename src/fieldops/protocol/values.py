@@ -38,8 +38,11 @@ def to_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-Uuid = Annotated[str, StringConstraints(max_length=64), AfterValidator(canonical_uuid)]
-"""A record, mutation or client identifier (UUIDv7 made on the device, or by the server)."""
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+Uuid = Annotated[str, StringConstraints(pattern=UUID_PATTERN, to_lower=True)]
+"""A record, mutation or client identifier (UUIDv7 made on the device, or by the server), in
+the hyphenated form; kept in lower case."""
 
 UtcTime = Annotated[
     AwareDatetime,

@@ -104,11 +104,17 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         return
     names = [column.name for column in table.columns]
     raw: Any = connection.connection.dbapi_connection  # psycopg's own connection, for COPY
-    with raw.cursor() as cursor:
-        quoted = ", ".join(f'"{name}"' for name in names)
-        with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+    import psycopg
+
+    quoted = ", ".join(f'"{name}"' for name in names)
+    statement = f'COPY "{table.name}" ({quoted}) FROM STDIN'
+    try:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row([row.get(name) for name in names])
+    except psycopg.Error as error:
+        # Raised as SQLAlchemy would, so a key taken meanwhile retries like any other write.
+        raise DBAPIError.instance(statement, None, error, psycopg.Error) from error
 
 
 def is_retryable(error: DBAPIError) -> bool:

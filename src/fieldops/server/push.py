@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -36,7 +35,7 @@ from fieldops.server.auth import Principal
 from fieldops.server.db import bulk_insert, in_transaction, one_of
 from fieldops.server.errors import ApiError
 from fieldops.server.meta import read_epoch
-from fieldops.server.records import WorkSet, chunks
+from fieldops.server.records import WorkSet, chunks, dumps
 from fieldops.server.schema import AppliedMutation, Client
 
 log = logging.getLogger(__name__)
@@ -49,10 +48,8 @@ APPLIED: Table = AppliedMutation.__table__  # type: ignore[assignment]
 
 def body_hash(mutation: Mutation) -> str:
     """A digest of everything the mutation says, to tell a replay from a changed body."""
-    digest = hashlib.sha256(mutation.model_dump_json(exclude={"fields"}).encode("utf-8"))
-    # The fields in key order, so a device that rebuilds the same change hashes the same.
-    digest.update(json.dumps(mutation.fields, sort_keys=True, separators=(",", ":")).encode())
-    return digest.hexdigest()
+    # Mutation keeps its fields in name order, so a rebuilt identical change hashes the same.
+    return hashlib.sha256(mutation.model_dump_json().encode("utf-8")).hexdigest()
 
 
 def upgrade_required(version: int) -> ApiError:
@@ -109,14 +106,28 @@ class Pusher:
             raise upgrade_required(request.protocol_version)
         _check_batch(request.mutations)
         hashes = [body_hash(m) for m in request.mutations]
-        return in_transaction(self.factory, lambda s: self._push(s, principal, request, hashes))
+        attempts = itertools.count()
+        return in_transaction(
+            self.factory,
+            lambda s: self._push(s, principal, request, hashes, careful=next(attempts) > 0),
+        )
 
     def _push(
-        self, session: Session, principal: Principal, request: PushRequest, hashes: list[str]
+        self,
+        session: Session,
+        principal: Principal,
+        request: PushRequest,
+        hashes: list[str],
+        careful: bool,
     ) -> PushAnswer:
+        # The first attempt trusts that a batch of new sequence numbers holds no replay and
+        # creates no record that exists: the primary keys refuse it if that is wrong, and the
+        # transaction runs again, carefully, looking everything up.
         now = self.clock()
         last_seq = _lock_client(session, request.client_id, principal.user_id, now)
-        stored = _stored_results(session, [m.mutation_id for m in request.mutations])
+        optimistic = not careful and request.mutations[0].seq > last_seq
+        ids = [m.mutation_id for m in request.mutations]
+        stored = {} if optimistic else _stored_results(session, ids)
         results: list[str] = []
         fresh: list[tuple[Mutation, str]] = []
         for mutation, digest in zip(request.mutations, hashes, strict=True):
@@ -130,7 +141,9 @@ class Pusher:
 
         fresh, missing = self._hold_back_missing_blobs(fresh)
         if fresh:
-            results.extend(self._apply(session, principal, request.client_id, fresh, now))
+            results.extend(
+                self._apply(session, principal, request.client_id, fresh, now, optimistic)
+            )
             last_seq = fresh[-1][0].seq
             session.execute(
                 update(CLIENTS)
@@ -168,14 +181,18 @@ class Pusher:
         client_id: str,
         fresh: list[tuple[Mutation, str]],
         now: datetime,
+        optimistic: bool,
     ) -> list[str]:
         work = WorkSet(session, now)
-        work.load(_ids_named(m for m, _ in fresh))
+        mutations = [m for m, _ in fresh]
+        if optimistic:
+            work.assume_absent(m.entity_id for m in mutations if m.op is Op.CREATE)
+        work.load(_ids_named(mutations, targets_of_creates=not optimistic))
         _load_unique_values(work, [m for m, _ in fresh])
         ctx = ApplyContext(principal, work, session, now, self.blob_size)
         ctx.expected_numbers = sum(m.entity == "incident" and m.op is Op.CREATE for m, _ in fresh)
         applier = MutationApplier(ctx, APPLIERS)
-        results = [applier.apply(mutation).model_dump_json() for mutation, _ in fresh]
+        results = [dumps(applier.apply(mutation)) for mutation, _ in fresh]
         work.flush()
         rows = [
             {
@@ -246,9 +263,12 @@ def _lock_client(session: Session, client_id: str, user_id: int, now: datetime) 
     dialect = session.get_bind().dialect.name
     values = {"client_id": client_id, "last_seq": 0, "user_id": user_id, "updated_at": now}
     module = postgresql if dialect == "postgresql" else sqlite
-    session.execute(module.insert(CLIENTS).values(values).on_conflict_do_nothing())
-    query = select(CLIENTS.c.last_seq).where(CLIENTS.c.client_id == client_id).with_for_update()
-    return int(session.execute(query).scalar_one())
+    statement = module.insert(CLIENTS).values(values)
+    # An upsert that changes nothing still locks the row, in one round trip.
+    upsert = statement.on_conflict_do_update(
+        index_elements=[CLIENTS.c.client_id], set_={"client_id": statement.excluded.client_id}
+    ).returning(CLIENTS.c.last_seq)
+    return int(session.execute(upsert).scalar_one())
 
 
 def _stored_results(session: Session, ids: list[str]) -> dict[str, AppliedMutation]:
@@ -269,11 +289,12 @@ def _blob_of(mutation: Mutation) -> str | None:
     return value if isinstance(value, str) and len(value) == 64 else None
 
 
-def _ids_named(mutations: Iterable[Mutation]) -> list[str]:
+def _ids_named(mutations: Iterable[Mutation], targets_of_creates: bool = True) -> list[str]:
     """Every record id the mutations touch or refer to, to load in one go."""
     ids: list[str] = []
     for mutation in mutations:
-        ids.append(mutation.entity_id)
+        if targets_of_creates or mutation.op is not Op.CREATE:
+            ids.append(mutation.entity_id)
         kind = ENTITY_KINDS.get(mutation.entity)
         if kind is None:
             continue

@@ -97,6 +97,10 @@ class WorkSet:
                 self.records[row.id] = _state(row)
             self._absent.update(i for i in part if i not in self.records)
 
+    def assume_absent(self, ids: Iterable[str]) -> None:
+        """Takes these ids as not in the database without asking (the primary key checks)."""
+        self._absent.update(i for i in ids if i not in self.records)
+
     def get(self, record_id: str) -> RecordState | None:
         """A loaded record, or None when it does not exist."""
         if record_id not in self.records and record_id not in self._absent:

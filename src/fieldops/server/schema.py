@@ -176,6 +176,6 @@ class AppliedMutation(Base):
     seq: Mapped[int] = mapped_column(BigInteger)
     body_hash: Mapped[str] = mapped_column(String(64))
     result: Mapped[str] = mapped_column(Text)
-    applied_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    applied_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     __table_args__ = (Index("ux_applied_client_seq", "client_id", "seq", unique=True),)

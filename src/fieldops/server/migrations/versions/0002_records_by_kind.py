@@ -1,4 +1,7 @@
-"""Index records by kind and site, for site listings and catalogue imports.
+"""Index records by kind and site; drop the index on when mutations were applied.
+
+Site listings and catalogue imports look records up by kind and site. The applied-at index
+cost every push a write and served only the daily purge, which can scan instead.
 
 Revision ID: 0002
 Revises: 0001
@@ -15,10 +18,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Adds the index."""
+    """Adds the one index and drops the other."""
     op.create_index("ix_records_entity_site", "records", ["entity", "site_code"])
+    op.drop_index("ix_applied_mutations_applied_at", table_name="applied_mutations")
 
 
 def downgrade() -> None:
-    """Drops the index."""
+    """Puts the indexes back as they were."""
+    op.create_index("ix_applied_mutations_applied_at", "applied_mutations", ["applied_at"])
     op.drop_index("ix_records_entity_site", table_name="records")
