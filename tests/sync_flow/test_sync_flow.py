@@ -153,3 +153,19 @@ def test_cursor_the_server_does_not_know_means_a_full_pull(device) -> None:
     with ws.db.read() as s:
         assert local.state(s).cursor < 10**9
         assert s.scalar(select(func.count()).select_from(local.Outbox)) == 0
+
+
+@pytest.mark.parametrize("size", [1, 10, 1000, 8191, 70_000])
+def test_photo_files_of_any_size_arrive_whole(central, tmp_path: Path, size: int) -> None:
+    import hashlib
+
+    data = bytes((i * 7) % 251 for i in range(size))
+    sha = hashlib.sha256(data).hexdigest()
+    source = tmp_path / "blob"
+    source.write_bytes(data)
+    with SyncClient(central.url) as client:
+        client.set_token(client.login("tom", USERS["tom"][2]).token)
+        assert client.upload_blob(sha, source).complete
+        assert client.blob_status(sha).complete
+        client.download_blob(sha, tmp_path / "back")
+    assert (tmp_path / "back").read_bytes() == data

@@ -86,9 +86,11 @@ async def upload_blob(
                     writer.write(chunk)
             except ClientDisconnect:
                 log.info("upload of blob %s cut off at %d bytes", sha256, writer.offset)
-            if writer.complete:
-                await run_in_threadpool(store.finish, sha256)
             offset, complete = writer.offset, writer.complete
+        # Checked only after the writer has flushed and closed the partial file: a small blob
+        # is still in the file buffer until then, and would hash wrong.
+        if complete:
+            await run_in_threadpool(store.finish, sha256)
     except ApiError as error:
         if error.code == "invalid_request":
             store.discard(sha256)
