@@ -178,3 +178,27 @@ def test_blob_endpoints_need_a_token(server: RunningServer) -> None:
     anonymous = server.api()
     assert anonymous.call("HEAD", Paths.blob("a" * 64)).status_code == 401
     assert _put(anonymous, b"abcd").status_code == 401
+
+
+def test_a_tiny_blob_is_stored(server: RunningServer) -> None:
+    """The partial file is flushed before it is hashed, however small the blob."""
+    tom = server.api("tom")
+    data = b"\xff\xd8 tiny"
+    answer = _put(tom, data)
+    assert answer.status_code == 201, answer.text
+    sha = hashlib.sha256(data).hexdigest()
+    assert (server.settings.blob_dir / sha[:2] / sha).read_bytes() == data
+
+
+def test_a_whole_partial_is_finished_by_an_empty_put(server: RunningServer) -> None:
+    """Every byte arrived but the answer did not: the device resumes at the end."""
+    tom = server.api("tom")
+    data = _image(50_000)
+    sha = hashlib.sha256(data).hexdigest()
+    partial = server.settings.blob_dir / "partial" / sha
+    partial.write_bytes(data)  # as left by a server stopped before it could check the hash
+    head = tom.call("HEAD", Paths.blob(sha))
+    assert head.status_code == 404 and head.headers[UPLOAD_OFFSET_HEADER] == str(len(data))
+    done = _put(tom, b"", offset=len(data), length=len(data), name=sha)
+    assert done.status_code == 201 and done.json()["complete"] is True
+    assert not partial.exists()

@@ -91,7 +91,16 @@ class BlobStore:
         self.check_length(length)
         partial = self._partial(sha256)
         with open(partial, "ab") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                # Never wait for the lock: this runs on the event loop.
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ApiError(
+                    409,
+                    ErrorCode.OFFSET_MISMATCH,
+                    "Another upload of this file is in progress; ask again in a moment.",
+                    offset=handle.seek(0, os.SEEK_END),
+                ) from None
             held = handle.seek(0, os.SEEK_END)
             if offset != held or held > length:
                 raise ApiError(
@@ -108,11 +117,27 @@ class BlobStore:
     def finish(self, sha256: str) -> None:
         """Checks a whole partial file against its name and moves it into place."""
         partial = self._partial(sha256)
-        digest = hashlib.sha256()
-        with open(partial, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        if digest.hexdigest() != sha256:
+        try:
+            with open(partial, "rb") as handle:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # in a worker thread: may wait
+                if self.size(sha256) is not None:
+                    return  # another upload of the same file finished it meanwhile
+                digest = hashlib.sha256()
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+                self._accept(sha256, partial, digest.hexdigest())
+        except FileNotFoundError:
+            if self.size(sha256) is None:
+                raise ApiError(
+                    409,
+                    ErrorCode.OFFSET_MISMATCH,
+                    "The upload was lost; send the file again.",
+                    offset=0,
+                ) from None
+
+    def _accept(self, sha256: str, partial: Path, digest: str) -> None:
+        """Moves a verified partial file into place, or drops one that hashes wrong."""
+        if digest != sha256:
             partial.unlink(missing_ok=True)
             log.warning("blob %s refused: its bytes hash to something else", sha256)
             raise ApiError(
