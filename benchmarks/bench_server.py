@@ -24,7 +24,7 @@ from typing import Any
 
 import requests
 from sqlalchemy import func, insert, select
-from tests.support.postgres import _free_port, running_postgres
+from tests.support.postgres import free_port, running_postgres
 
 from benchmarks.common import Measure, percentile
 from fieldops.domain.identifiers import new_id
@@ -115,7 +115,7 @@ def _post_push(
 @contextlib.contextmanager
 def _server(data_dir: Path, database: str) -> Iterator[str]:
     """`fieldops-server serve --workers 2` on a free loopback port."""
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "fieldops.server", "--data-dir", str(data_dir)]
     command += ["--db", database, "serve", "--port", str(port), "--workers", str(WORKERS)]
     log = open(data_dir.parent / "server.log", "wb")  # noqa: SIM115 - closed below

@@ -153,9 +153,9 @@ def test_purge_and_new_epoch(run: Run) -> None:
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_one_command_serves_with_no_setup(tmp_path: Path, database: str) -> None:
     """`fieldops-server --data-dir DIR serve` on an empty directory: SQLite, schema, API."""
-    from tests.support.postgres import _free_port
+    from tests.support.postgres import free_port
 
-    port = _free_port()
+    port = free_port()
     data = tmp_path / "fresh"
     process = subprocess.Popen(
         [

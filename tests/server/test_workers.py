@@ -24,7 +24,7 @@ from fieldops.server.schema import AppliedMutation, Client, Record
 from fieldops.server.services import Services
 from tests.server.conftest import light_settings, seed_users
 from tests.server.helpers import Api, Device, incident, note, wait_until
-from tests.support.postgres import _free_port
+from tests.support.postgres import free_port
 
 pytestmark = pytest.mark.parametrize("database", ["postgresql"], indirect=True)
 
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.parametrize("database", ["postgresql"], indirect=True)
 @contextlib.contextmanager
 def server_process(data_dir: Path, database: str, *extra: str) -> Iterator[tuple[str, int]]:
     """`fieldops-server serve` as its own process; yields its URL and pid."""
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "fieldops.server", "--data-dir", str(data_dir)]
     command += ["--db", database, "serve", "--port", str(port), *extra]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -83,7 +83,8 @@ def find_bin_dir() -> Path:
     )
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback TCP port nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -126,11 +127,22 @@ def running_postgres() -> Iterator[PostgresCluster]:
     started = False
     try:
         _run(
-            [str(bin_dir / "initdb"), "-D", str(data), "-U", SUPERUSER, "-A", "trust"]
-            + ["--no-sync", "-E", "UTF8", "--locale=C"]
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                SUPERUSER,
+                "-A",
+                "trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ]
         )
-        for _attempt in range(3):
-            port = _free_port()
+        for attempt in range(3):  # a free port can be taken between probing and binding
+            port = free_port()
             options = (
                 f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c fsync=off "
                 "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
@@ -138,7 +150,7 @@ def running_postgres() -> Iterator[PostgresCluster]:
             try:
                 _run([pg_ctl, "-D", str(data), "-l", str(log), "-w", "-o", options, "start"], log)
             except RuntimeError:
-                if _attempt == 2:
+                if attempt == 2:
                     raise
                 continue
             started = True
