@@ -108,3 +108,26 @@ def test_unknown_fields_are_refused_in_records_but_ignored_in_messages() -> None
         }
     )
     assert request.mutations[0].fields == {}
+
+
+def test_server_results_are_mutation_results_field_for_field() -> None:
+    """The server builds results as plain dicts for speed; they must be MutationResult exactly."""
+    from fieldops.protocol import MutationResult, Outcome
+    from fieldops.server.apply import _result
+    from fieldops.server.records import dumps
+
+    mutation = Mutation.model_validate(
+        {
+            "mutation_id": "0190a000-0000-7000-8000-00000000000f",
+            "seq": 3,
+            "entity": "incident",
+            "entity_id": "0190a000-0000-7000-8000-000000000010",
+            "op": "update",
+            "base_version": 1,
+        }
+    )
+    built = _result(mutation, Outcome.CONFLICT, version=3, conflicts=["title"],
+                    server_values={"title": "Fan failed"})  # fmt: skip
+    assert list(built) == list(MutationResult.model_fields)
+    text = dumps(built)
+    assert MutationResult.model_validate_json(text).model_dump_json() == text
