@@ -31,7 +31,7 @@ from fieldops.sync.errors import Conflict, OffsetMismatch, ResyncRequired, Seque
 log = logging.getLogger(__name__)
 
 PUSH_BATCH = 200
-PULL_LIMIT = 1000
+PULL_LIMIT = 250
 CLOCK_WARNING_S = 300.0
 Progress = Callable[[str, int, int], None]
 

@@ -153,8 +153,15 @@ class IncidentListView(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Fixed starting widths: sizing columns to their contents measures every row, which
+        # stalls the window on a long list.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        widths = {"priority": 70, "status": 100, "occurred": 130, "asset": 100, "site": 90,
+                  "category": 200, "photos": 60}  # fmt: skip
+        for name, width in widths.items():
+            header.resizeSection(COLUMNS.index(name), width)
         header.setSectionResizeMode(COLUMNS.index("title"), QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.activated.connect(self._open)
         self.table.doubleClicked.connect(self._open)
         layout = QVBoxLayout(self)
