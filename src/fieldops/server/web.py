@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -206,8 +205,3 @@ class ProtocolMiddleware:
             error = upgrade_required(version)
             return _json(error.status, error.body())
         return None
-
-
-def json_bytes(value: Any) -> bytes:
-    """Compact JSON bytes."""
-    return json.dumps(value, separators=(",", ":")).encode("utf-8")
