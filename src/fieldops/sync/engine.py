@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from functools import partial
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,7 +139,7 @@ class SyncEngine:
             self._check_cancel()
             complete = self._upload(sha256)
             if complete:
-                self.db.write(lambda s, sha=sha256: local.mark_blob_done(s, sha))
+                self.db.write(partial(local.mark_blob_done, sha256=sha256))
                 report.photos_sent += 1
             if progress:
                 progress("photos", index + 1, len(queue))
@@ -188,7 +189,7 @@ class SyncEngine:
                 self._start_afresh(report, None)
                 continue
             # The answer is the current server's, so it is recorded even when the epoch moved.
-            tally = self.db.write(lambda s, r=response, b=seq_base: local.apply_push(s, r, b))
+            tally = self.db.write(partial(local.apply_push, response=response, seq_base=seq_base))
             if self._epoch_changed(response.epoch):
                 self._start_afresh(report, response.epoch)
             report.changes_sent += tally.applied
@@ -217,7 +218,7 @@ class SyncEngine:
                 self._start_afresh(report, page.epoch)
                 self._push(report, progress)
                 continue
-            report.pulled += self.db.write(lambda s, p=page: local.apply_page(s, p))
+            report.pulled += self.db.write(partial(local.apply_page, page=page))
             if progress:
                 progress(
                     "catalogue", report.pulled, report.pulled + (PULL_LIMIT if page.has_more else 0)

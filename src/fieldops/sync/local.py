@@ -174,7 +174,11 @@ def wire_value(name: str, value: Any) -> Any:
 
 
 def assign_fields(
-    session: Session, entity: str, record: Any, fields: dict[str, Any], skip: set[str] = frozenset()
+    session: Session,
+    entity: str,
+    record: Any,
+    fields: dict[str, Any],
+    skip: frozenset[str] | set[str] = frozenset(),
 ) -> None:
     """Sets a record's fields from wire values and keeps its lookup codes in step."""
     for name, value in fields.items():
