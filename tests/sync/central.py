@@ -53,11 +53,15 @@ class Central:
 
 
 def start_central(
-    data_dir: Path, *, certfile: Path | None = None, keyfile: Path | None = None
+    data_dir: Path,
+    *,
+    certfile: Path | None = None,
+    keyfile: Path | None = None,
+    database: str | None = None,
 ) -> Central:
-    """A migrated SQLite server with the test users, listening on a free loopback port."""
+    """A migrated server (SQLite unless a database URL is given) with the test users."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    database = sqlite_url(data_dir / "server.db")
+    database = database or sqlite_url(data_dir / "server.db")
     engine = create_engine(database)
     migrate.upgrade(engine)
     engine.dispose()

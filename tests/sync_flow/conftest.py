@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,19 +12,26 @@ from fieldops.services.datadir import DataDir
 from fieldops.services.workspace import Workspace
 from fieldops.sync.credentials import CredentialStore
 from fieldops.sync.transport import SyncClient
+from tests.support.postgres import postgres_cluster  # noqa: F401 - fixture
 from tests.support.workspaces import copy_data_dir
 from tests.sync.central import USERS, Central, start_central
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
 
 
-@pytest.fixture(scope="module")
-def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Central]:
-    """A server holding the demo asset catalogue, imported by its administrator.
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def central(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Central]:
+    """A server on SQLite and on PostgreSQL, holding the demo catalogue its admin imported.
 
     Shared by a module's tests (an import takes seconds); each test uses its own titles.
     """
-    server = start_central(tmp_path_factory.mktemp("server"))
+    database = None
+    if request.param == "postgresql":
+        cluster = request.getfixturevalue("postgres_cluster")
+        database = cluster.create_database(f"sync_{uuid.uuid4().hex[:12]}")
+    server = start_central(tmp_path_factory.mktemp("server"), database=database)
     with SyncClient(server.url) as admin:
         admin.set_token(admin.login("ada", USERS["ada"][2]).token)
         for name in ("catalogue-snipeit.csv",):

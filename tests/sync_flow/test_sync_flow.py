@@ -168,3 +168,19 @@ def test_photo_files_of_any_size_arrive_whole(central, tmp_path: Path, size: int
         assert client.upload_blob(sha, source).complete
         held = client.blob_status(sha)
     assert held.complete and held.offset == size
+
+
+def test_the_token_never_lands_in_a_file(device, photos_dir: Path) -> None:
+    ws = device("laptop")
+    server, token = ws.sync.token()
+    assert len(token) > 16
+    for n in range(3):
+        log_incident(ws, f"day of work {n}", [photos_dir / "water-damage-with-gps.jpg"])
+        ws.sync.sync()
+    ws.sync.status()
+    ws.db.close()  # flush the WAL into the database file before reading it
+    secrets = [token.encode(), token.encode("utf-16-le"), USERS["tom"][2].encode()]
+    for path in ws.data_dir.root.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert not any(s in data for s in secrets), f"a secret is in {path.name}"
