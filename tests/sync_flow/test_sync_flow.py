@@ -184,3 +184,29 @@ def test_the_token_never_lands_in_a_file(device, photos_dir: Path) -> None:
         if path.is_file():
             data = path.read_bytes()
             assert not any(s in data for s in secrets), f"a secret is in {path.name}"
+
+
+def test_a_change_the_restored_server_holds_differently_is_set_aside(device, central) -> None:
+    from fieldops.store.models import Outbox
+    from fieldops.store.outbox import enqueue
+
+    ws = device("laptop")
+    incident_id = log_incident(ws, "Answer lost before a restore")
+    with ws.db.read() as s:
+        sent = s.scalars(select(Outbox)).one()
+        copy = {k: getattr(sent, k) for k in ("mutation_id", "entity", "entity_id", "op")}
+        fields = dict(sent.fields)
+    ws.sync.sync()
+
+    def lost_answer(session) -> None:  # as if the answer had never arrived
+        row = enqueue(session, copy["entity"], copy["entity_id"], copy["op"], fields)
+        row.mutation_id = copy["mutation_id"]
+
+    ws.db.write(lost_answer)
+    in_transaction(central.services.factory, new_epoch)
+    log_incident(ws, "Made after the restore")
+    report = ws.sync.sync()
+    assert report.started_afresh and report.rejected == 1
+    [aside] = ws.review.rejected()
+    assert aside.entity_id == incident_id and aside.code == "mutation_changed"
+    assert len(server_incidents(central, "Made after the restore")) == 1

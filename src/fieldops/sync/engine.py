@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from functools import partial
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -182,6 +182,15 @@ class SyncEngine:
                 self._start_afresh(report, None)
                 continue
             except Conflict as clash:
+                if clash.server_code == ErrorCode.MUTATION_CHANGED and clash.body is not None:
+                    # The server holds this change id with other content (it was restored and
+                    # the device renumbered): set it aside for the person so the rest can go.
+                    changed = clash.body.mutation_id or ""
+                    self.db.write(
+                        partial(local.set_aside, mutation_id=changed, reason=clash.message)
+                    )
+                    report.rejected += 1
+                    continue
                 if clash.server_code != ErrorCode.SEQUENCE_REUSED:
                     raise
                 # Another device pushed under this client id (a copied data directory):

@@ -140,6 +140,16 @@ def _record_result(session: Session, row: Outbox, result: MutationResult, tally:
     tally.applied += 1
 
 
+def set_aside(session: Session, mutation_id: str, reason: str) -> None:
+    """Marks one queued change as refused by the server, so the changes after it can go."""
+    row = session.scalar(select(Outbox).where(Outbox.mutation_id == mutation_id))
+    if row is None:
+        raise LookupError(f"no queued change {mutation_id}")
+    row.state = REJECTED
+    row.reject_code = "mutation_changed"
+    row.last_error = reason
+
+
 def _record_conflicts(session: Session, row: Outbox, result: MutationResult) -> None:
     theirs = result.server_values or {}
     for name in result.conflicts:
