@@ -172,7 +172,7 @@ def test_photo_files_of_any_size_arrive_whole(central, tmp_path: Path, size: int
 
 def test_the_token_never_lands_in_a_file(device, photos_dir: Path) -> None:
     ws = device("laptop")
-    server, token = ws.sync.token()
+    _server, token = ws.sync.token()
     assert len(token) > 16
     for n in range(3):
         log_incident(ws, f"day of work {n}", [photos_dir / "water-damage-with-gps.jpg"])
