@@ -10,9 +10,11 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -100,11 +102,14 @@ class ReviewDialog(QDialog):
         self.rejected = _table(
             [self.tr("Record"), self.tr("Change"), self.tr("Reason"), self.tr("Fields")]
         )
+        self.edit_button = QPushButton(self.tr("&Edit and send again…"))
         self.resend_button = QPushButton(self.tr("&Send again"))
         self.discard_button = QPushButton(self.tr("&Discard"))
+        self.edit_button.clicked.connect(self._edit_rejected)
         self.resend_button.clicked.connect(lambda: self._decide_rejected(True))
         self.discard_button.clicked.connect(lambda: self._decide_rejected(False))
-        return self._page(page_hint, self.rejected, [self.resend_button, self.discard_button])
+        buttons = [self.edit_button, self.resend_button, self.discard_button]
+        return self._page(page_hint, self.rejected, buttons)
 
     def _page(self, hint: QLabel, table: QTableWidget, buttons: list[QPushButton]) -> QWidget:
         page = QWidget()
@@ -170,6 +175,17 @@ class ReviewDialog(QDialog):
         action = review.resend if resend else review.discard
         self.lanes.db.submit(lambda job: action(seq), self._done, self._failed)
 
+    def _edit_rejected(self) -> None:
+        row = self.rejected.currentRow()
+        if not 0 <= row < len(self.rejected_rows):
+            return
+        change = self.rejected_rows[row]
+        editor = ChangeEditor(change, self)
+        if editor.exec() != QDialog.DialogCode.Accepted:
+            return
+        seq, fields, review = change.seq, editor.changed(), self.workspace.review
+        self.lanes.db.submit(lambda job: review.resend(seq, fields), self._done, self._failed)
+
     def _done(self, _result: object) -> None:
         self.problem.clear()
         self.decided.emit()
@@ -177,3 +193,42 @@ class ReviewDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self.problem.setText(describe_error(exc))
+
+
+class ChangeEditor(QDialog):
+    """The text fields of a refused change, to correct before sending it again."""
+
+    def __init__(self, change: RejectedView, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Correct the change"))
+        self.setMinimumWidth(520)
+        self.change = change
+        self.editors: dict[str, QLineEdit] = {}
+        form = QFormLayout()
+        reason = QLabel(change.reason)
+        reason.setWordWrap(True)
+        reason.setStyleSheet("color:#b71c1c;")
+        form.addRow(self.tr("Server's reason"), reason)
+        for name, value in change.fields.items():
+            if isinstance(value, str) or value is None:
+                editor = QLineEdit(value or "")
+                self.editors[name] = editor
+                form.addRow(name, editor)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("Send again"))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def changed(self) -> dict[str, Any]:
+        """The fields the person changed, with their new values."""
+        result: dict[str, Any] = {}
+        for name, editor in self.editors.items():
+            before = self.change.fields.get(name) or ""
+            if editor.text() != before:
+                result[name] = editor.text() or None
+        return result
