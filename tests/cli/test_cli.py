@@ -129,3 +129,25 @@ def test_missing_file_and_no_display(tmp_path: Path) -> None:
         capture_output=True, text=True, env=env, timeout=60,
     )  # fmt: skip
     assert window.returncode == 1 and "no display" in window.stderr
+
+
+def test_lookup_misread_exits_4(data_dir: Path) -> None:
+    result = run(data_dir, "lookup", "]E04006381333932")
+    assert result.returncode == 4 and "check digit" in result.stdout
+    as_json = json.loads(run(data_dir, "--json", "lookup", "]E04006381333932").stdout)
+    assert as_json["misread"] and not as_json["found"]
+
+
+def test_decode_photos(data_dir: Path, photos_dir: Path) -> None:
+    label = run(data_dir, "--json", "decode", str(photos_dir / "asset-label-exif-rotated.jpg"))
+    assert label.returncode == 0, label.stderr
+    [code] = json.loads(label.stdout)["codes"]
+    assert (code["format"], code["text"], code["asset_tag"]) == (
+        "Code128",
+        "IT-000217",
+        "IT-000217",
+    )
+    nothing = run(data_dir, "decode", str(photos_dir / "water-damage-with-gps.jpg"))
+    assert nothing.returncode == 3 and "move closer" in nothing.stdout
+    unreadable = run(data_dir, "decode", str(Path(__file__)))
+    assert unreadable.returncode == 1 and "Traceback" not in unreadable.stderr

@@ -23,7 +23,7 @@ from fieldops.services.incidents import IncidentDetail, IncidentDraft
 from fieldops.services.lookup import KIND_LABELS, AssetCard, IncidentSummary
 from fieldops.services.workspace import Workspace
 
-EXIT_OK, EXIT_NOT_FOUND = 0, 3
+EXIT_OK, EXIT_NOT_FOUND, EXIT_MISREAD = 0, 3, 4
 DEMO_FILES = ("catalogue-snipeit.csv", "catalogue-netbox.csv", "components.csv")
 
 
@@ -45,6 +45,10 @@ def register(sub: Any) -> None:
     p = sub.add_parser("lookup", help="look an asset up by tag, serial or component serial")
     p.add_argument("code", help="the code exactly as read (quote it)")
     p.set_defaults(handler=lookup)
+
+    p = sub.add_parser("decode", help="every barcode and QR code in a photo")
+    p.add_argument("image", type=Path)
+    p.set_defaults(handler=decode)
 
     incident = sub.add_parser("incident", help="record and read incidents")
     isub = incident.add_subparsers(dest="incident_command", metavar="ACTION", required=True)
@@ -148,24 +152,58 @@ def _card_lines(card: AssetCard, matched: str | None) -> list[tuple[str, str]]:
 
 
 def lookup(args: argparse.Namespace, data_dir: DataDir) -> int:
-    """`fieldops lookup CODE`: exit 0 found, 3 not found."""
+    """`fieldops lookup CODE`: exit 0 found, 3 not found, 4 misread (scan again)."""
     result = _open(data_dir).lookup.lookup(args.code)
     if args.json:
         emit_json(
             {
                 "found": result.found,
+                "misread": result.misread,
                 "raw": result.raw,
                 "code": result.code,
+                "symbology": result.symbology,
                 "matched": result.matched_kind,
                 "other_matches": result.other_matches,
                 "asset": result.card,
             }
         )
+    elif result.misread:
+        print(f"Misread: {result.misread} (read: {result.raw!r})")
     elif result.card is None:
         print(f"No asset matches {result.code!r} (read: {result.raw!r}).")
     else:
         emit_lines(_card_lines(result.card, result.matched_kind))
+    if result.misread:
+        return EXIT_MISREAD
     return EXIT_OK if result.found else EXIT_NOT_FOUND
+
+
+def decode(args: argparse.Namespace, data_dir: DataDir) -> int:
+    """`fieldops decode IMAGE`: exit 0 when a code was found, 3 when none, 1 unreadable."""
+    from fieldops.media.barcodes import read_codes
+
+    report = read_codes(args.image)
+    lookup = _open(data_dir).lookup
+    found = []
+    for code in report.codes:
+        match = lookup.lookup(code.scan_text)
+        found.append(
+            {
+                "format": code.format,
+                "text": code.text,
+                "position": [list(point) for point in code.position],
+                "asset_tag": match.card.asset_tag if match.card else None,
+                "matched": match.matched_kind,
+            }
+        )
+    if args.json:
+        emit_json({"codes": found, "hint": report.hint, "size": list(report.size)})
+    elif not found:
+        print(report.hint or "No code was found in the picture.")
+    for item in [] if args.json else found:
+        asset = f"  -> asset {item['asset_tag']}" if item["asset_tag"] else "  (no asset matches)"
+        print(f"{item['format']:<12} {item['text']}{asset}")
+    return EXIT_OK if found else EXIT_NOT_FOUND
 
 
 def _where(workspace: Workspace, args: argparse.Namespace) -> tuple[str | None, str | None]:

@@ -11,6 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldops.domain.identifiers import code_key
+from fieldops.domain.scan import CandidateKind, normalise_scan
+from fieldops.domain.scan_errors import ScanError
+from fieldops.domain.scanner_profile import ScannerProfile
 from fieldops.store.database import Database
 from fieldops.store.models import Asset, AssetCode, Incident, Location, Site
 
@@ -24,6 +27,16 @@ KIND_LABELS = {
     "component_serial": "component serial",
     "gs1_serial": "GS1 serial",
     "mac": "MAC address",
+}
+ALL_KINDS = tuple(KIND_ORDER)
+# Which stored identifiers each kind of candidate may match. A product number (GTIN), a
+# shipment (SSCC) or another system's record number names no single asset: never matched.
+CANDIDATE_KINDS: dict[CandidateKind, tuple[str, ...]] = {
+    CandidateKind.ANY: ALL_KINDS,
+    CandidateKind.ASSET_TAG: ("tag",),
+    CandidateKind.SERIAL: ("serial", "component_serial"),
+    CandidateKind.GS1_SERIAL: ("serial", "component_serial", "gs1_serial"),
+    CandidateKind.GS1_ASSET_ID: ("tag", "gs1_serial"),
 }
 _CONTROL = re.compile(r"[\x00-\x1c\x1e-\x1f\x7f]")
 
@@ -109,6 +122,10 @@ class LookupResult:
     card: AssetCard | None
     matched_kind: str | None = None
     other_matches: int = 0
+    misread: str | None = None
+    """Set when the scan itself is bad (wrong check digit, cut short): rescan, not "not found"."""
+    symbology: str | None = None
+    warnings: tuple[str, ...] = ()
 
     @property
     def found(self) -> bool:
@@ -155,28 +172,46 @@ class LookupService:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def lookup(self, raw: str) -> LookupResult:
-        """Looks up what a scanner or a person typed; leading zeros are kept as data."""
-        code = clean_scan(raw)
-        log.debug("lookup raw=%r code=%r", raw, code)
-        if not code:
-            return LookupResult(raw=raw, code=code, card=None)
+    def lookup(self, raw: str, profile: ScannerProfile | None = None) -> LookupResult:
+        """Looks up what a scanner or a person typed, through the one scan normaliser.
+
+        Leading zeros are kept as data; letters match in any case. A scan that is itself bad
+        (a wrong check digit, a cut-off burst) comes back as a misread, never as "not found".
+        """
+        log.debug("lookup raw=%r", raw)
+        try:
+            scan = normalise_scan(raw, profile)
+        except ScanError as bad:
+            log.info("misread scan: %s", bad.message)
+            return LookupResult(raw=raw, code=clean_scan(raw), card=None, misread=bad.message)
+        symbology = scan.symbology.name if scan.symbology else None
+        base = {"raw": raw, "symbology": symbology, "warnings": scan.warnings}
         with self._db.read() as session:
-            rows = session.execute(
-                select(AssetCode.asset_id, AssetCode.kind).where(AssetCode.code == code_key(code))
-            ).all()
-            if not rows:
-                return LookupResult(raw=raw, code=code, card=None)
-            rows.sort(key=lambda r: KIND_ORDER.get(r.kind, 99))
-            asset_ids = list(dict.fromkeys(r.asset_id for r in rows))
-            card = self._card(session, asset_ids[0])
-        return LookupResult(
-            raw=raw,
-            code=code,
-            card=card,
-            matched_kind=rows[0].kind,
-            other_matches=len(asset_ids) - 1,
-        )
+            for candidate in scan.candidates:
+                kinds = CANDIDATE_KINDS.get(candidate.kind)
+                if kinds is None:
+                    continue
+                rows = session.execute(
+                    select(AssetCode.asset_id, AssetCode.kind).where(
+                        AssetCode.code == code_key(candidate.code), AssetCode.kind.in_(kinds)
+                    )
+                ).all()
+                if not rows:
+                    continue
+                rows.sort(key=lambda r: KIND_ORDER.get(r.kind, 99))
+                asset_ids = list(dict.fromkeys(r.asset_id for r in rows))
+                card = self._card(session, asset_ids[0])
+                matched = (
+                    "gs1_serial" if candidate.kind is CandidateKind.GS1_SERIAL else rows[0].kind
+                )
+                return LookupResult(
+                    **base,  # type: ignore[arg-type]
+                    code=candidate.code,
+                    card=card,
+                    matched_kind=matched,
+                    other_matches=len(asset_ids) - 1,
+                )
+        return LookupResult(**base, code=scan.code, card=None)  # type: ignore[arg-type]
 
     def card(self, asset_id: str) -> AssetCard | None:
         """The card of one asset by its id."""

@@ -156,6 +156,17 @@ class AssetCardView(QWidget):
 
     def show_result(self, result: LookupResult) -> None:
         """Shows a lookup's answer: the card, or exactly what was read when nothing matched."""
+        if result.misread:
+            self.card = None
+            self._message.setText(
+                "<h2>" + self.tr("Misread: scan again") + "</h2><p>"
+                + _escape(result.misread)
+                + "</p><p>"
+                + self.tr("Read: <b>{code}</b>").format(code=_escape(result.code))
+                + "</p>"
+            )  # fmt: skip
+            self._stack.setCurrentIndex(0)
+            return
         if result.card is None:
             self.card = None
             self._message.setText(
