@@ -151,3 +151,26 @@ def test_decode_photos(data_dir: Path, photos_dir: Path) -> None:
     assert nothing.returncode == 3 and "move closer" in nothing.stdout
     unreadable = run(data_dir, "decode", str(Path(__file__)))
     assert unreadable.returncode == 1 and "Traceback" not in unreadable.stderr
+
+
+def test_bad_times_and_filters_are_plain_errors(data_dir: Path) -> None:
+    base = ["incident", "new", "--asset", "IT-000217", "--category", "hardware",
+            "--impact", "low", "--urgency", "low", "--title", "t"]  # fmt: skip
+    for when, message in (("yesterday", "is not a time"), ("2031-01-01T10:00", "in the future")):
+        result = run(data_dir, *base, "--occurred", when)
+        assert result.returncode == 1 and message in result.stderr
+        assert "unexpected" not in result.stderr
+    local = run(data_dir, "--json", *base, "--occurred", "2026-01-01T10:00")
+    assert local.returncode == 0, local.stderr
+    for flag, value, message in (("--status", "bogus", "Unknown status"),
+                                 ("--priority", "P9", "Unknown priority")):  # fmt: skip
+        result = run(data_dir, "incident", "list", flag, value)
+        assert result.returncode == 1 and message in result.stderr
+    assert run(data_dir, "incident", "list", "--priority", "p4", "--status", "New").returncode == 0
+
+
+def test_refused_import_names_the_skip_option(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Asset Tag,Serial Number,Location\n,S2,HQ / Room\n")
+    result = run(tmp_path / "d", "import-assets", str(bad))
+    assert result.returncode == 1 and "--skip-bad-rows" in result.stderr

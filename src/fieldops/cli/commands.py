@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,10 @@ from fieldops.domain.incidents import (
     SUBTYPE_LABELS,
     parse_category,
     parse_level,
+    parse_priority,
+    parse_status,
     parse_subtype,
 )
-from fieldops.domain.times import parse_iso
 from fieldops.resources import demo_dir
 from fieldops.services.datadir import DataDir
 from fieldops.services.incidents import IncidentDetail, IncidentDraft
@@ -105,8 +107,18 @@ def _open(data_dir: DataDir) -> Workspace:
 
 def import_assets(args: argparse.Namespace, data_dir: DataDir) -> int:
     """`fieldops import-assets FILE`."""
+    from fieldops.domain.errors import FieldOpsError
+    from fieldops.services.catalogue import ImportRefused
+
     fmt = None if args.format == "auto" else CatalogueFormat(args.format)
-    report = _open(data_dir).catalogue.import_file(args.file, fmt, skip_bad_rows=args.skip_bad_rows)
+    try:
+        report = _open(data_dir).catalogue.import_file(
+            args.file, fmt, skip_bad_rows=args.skip_bad_rows
+        )
+    except ImportRefused as refused:
+        raise FieldOpsError(
+            refused.message + "\nTo import the good rows and skip these, add --skip-bad-rows."
+        ) from refused
     if args.json:
         emit_json(report)
         return EXIT_OK
@@ -236,7 +248,7 @@ def incident_new(args: argparse.Namespace, data_dir: DataDir) -> int:
         description=args.description,
         asset_id=asset_id,
         location_id=location_id,
-        occurred_at=parse_iso(args.occurred) if args.occurred else None,
+        occurred_at=_occurred(args.occurred) if args.occurred else None,
         reporter=args.reporter,
         photos=list(args.photo),
     )
@@ -248,6 +260,23 @@ def incident_new(args: argparse.Namespace, data_dir: DataDir) -> int:
     return EXIT_OK
 
 
+def _occurred(text: str) -> datetime:
+    """An ISO 8601 time; one without a zone is this computer's local time."""
+    from fieldops.domain.errors import ValidationError
+
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(
+            f"--occurred {text!r} is not a time. Write it like 2026-12-04T09:30 or "
+            "2026-12-04T09:30+01:00."
+        ) from None
+    value = value.astimezone() if value.tzinfo is None else value
+    if value > datetime.now(UTC) + timedelta(minutes=5):
+        raise ValidationError(f"--occurred {text!r} is in the future.")
+    return value
+
+
 def _summary_row(s: IncidentSummary) -> str:
     when = s.occurred_at.astimezone().strftime("%Y-%m-%d %H:%M")
     return f"{s.id}  {s.priority}  {s.status:<11}  {when}  {(s.asset_tag or '-'):<12}  {s.title}"
@@ -255,7 +284,9 @@ def _summary_row(s: IncidentSummary) -> str:
 
 def incident_list(args: argparse.Namespace, data_dir: DataDir) -> int:
     """`fieldops incident list`."""
-    rows = _open(data_dir).incidents.list(status=args.status, priority=args.priority)
+    status = parse_status(args.status).value if args.status else None
+    priority = parse_priority(args.priority).value if args.priority else None
+    rows = _open(data_dir).incidents.list(status=status, priority=priority)
     if args.json:
         emit_json(rows)
         return EXIT_OK

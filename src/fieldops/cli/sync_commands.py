@@ -32,7 +32,13 @@ def _password(args: argparse.Namespace) -> str:
 def login(args: argparse.Namespace, data_dir: DataDir) -> int:
     """Signs in and keeps the token in the OS keyring."""
     workspace = Workspace(data_dir)
-    user = workspace.sync.login(args.server, args.user, _password(args))
+    try:
+        user = workspace.sync.login(args.server, args.user, _password(args))
+    except CredentialError as exc:
+        raise FieldOpsError(
+            exc.message + " From the command line, sign in for one run only with "
+            "`fieldops sync --password-stdin --server URL --user NAME`."
+        ) from exc
     print(f"Signed in to {args.server} as {user.name}. The token is in the system keyring.")
     return EXIT_OK
 
@@ -63,7 +69,8 @@ def sync(args: argparse.Namespace, data_dir: DataDir) -> int:
     """Runs one sync; exit 0 only when everything went up and the pull finished."""
     workspace = Workspace(data_dir)
     service = workspace.sync
-    if args.password_stdin:
+    one_run = bool(args.password_stdin)
+    if one_run:
         if not (args.server and args.user):
             raise ValidationError("With --password-stdin, give --server and --user too.")
         service.credentials.use_session_only()
@@ -75,12 +82,17 @@ def sync(args: argparse.Namespace, data_dir: DataDir) -> int:
             exc.message + " Or run `fieldops sync --password-stdin --server URL --user NAME` "
             "to sign in for this run only."
         ) from exc
+    finally:
+        if one_run:
+            service.logout()  # the one-run sign-in ends with the run, on the server too
     status = service.status()
     if args.json:
         emit_json({"report": report, "status": status})
     else:
         emit_lines(_report_lines(report))
     waiting = status.changes or status.photos
+    for refused in workspace.review.rejected()[:10]:
+        print(f"  rejected: {refused.label}: {refused.reason}", file=sys.stderr)
     if waiting or report.rejected or report.conflicts:
         print(
             f"fieldops: {status.changes} changes and {status.photos} photos still wait; "

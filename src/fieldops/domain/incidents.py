@@ -167,3 +167,21 @@ def check_transition(current: Status, target: Status) -> None:
             f"An incident that is {STATUS_LABELS[current].lower()} cannot become "
             f"{STATUS_LABELS[target].lower()}."
         )
+
+
+def parse_status(text: str) -> Status:
+    """Reads a status word such as `in-progress` (any case)."""
+    word = text.strip().lower().replace("_", "-").replace(" ", "-")
+    try:
+        return Status(word)
+    except ValueError:
+        allowed = ", ".join(s.value for s in Status)
+        raise ValidationError(f"Unknown status '{text}'. Use one of: {allowed}.") from None
+
+
+def parse_priority(text: str) -> Priority:
+    """Reads P1 to P4 (any case)."""
+    try:
+        return Priority(text.strip().upper())
+    except ValueError:
+        raise ValidationError(f"Unknown priority '{text}'. Use P1, P2, P3 or P4.") from None

@@ -190,10 +190,15 @@ class IncidentService:
         The travelling copy is upright and carries no GPS position, serial numbers or XMP; the
         original stays on this device only.
         """
-        media.inspect_image(path)
+        try:
+            media.inspect_image(path)
+        except media.PhotoError as refused:
+            raise media.PhotoError(
+                f"“{path.name}”: {refused.message}", problem=refused.problem
+            ) from refused
         original, _ = self._blobs.put_file(path)
         with tempfile.TemporaryDirectory(dir=self._blobs.root) as tmp:
-            clean = Path(tmp) / "copy"
+            clean = Path(tmp) / "outgoing"
             info = media.privacy_copy(self._blobs.path_for(original), clean)
             sha, size = self._blobs.put_file(clean)
         if not self._thumbnails.has(sha):
@@ -330,6 +335,9 @@ class IncidentService:
         incident = session.get(Incident, ref)
         if incident is not None:
             return incident
+        numbered = session.scalar(select(Incident).where(Incident.number == ref.upper()))
+        if numbered is not None:
+            return numbered
         if len(ref) < 6:
             raise NotFoundError(tr("Give at least the first 6 characters of the incident id."))
         matches = session.scalars(

@@ -75,7 +75,16 @@ class SyncService:
         base = normalise_base_url(server_url)
         with SyncClient(base) as client:
             answer = client.login(username, password, device="fieldops")
-        self.credentials.save(username, base, answer.token)
+            try:
+                self.credentials.save(username, base, answer.token)
+            except Exception:
+                # The token cannot be kept here: end it on the server rather than leave it live.
+                client.set_token(answer.token)
+                try:
+                    client.logout()
+                except Exception:
+                    log.info("could not end the unkept sign-in on the server")
+                raise
 
         def remember(session: Session) -> None:
             row = local.state(session)

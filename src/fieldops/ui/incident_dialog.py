@@ -260,11 +260,10 @@ class IncidentDialog(QDialog):
 
     def _photo_refused(self, path: Path, exc: BaseException) -> None:
         self._set_pending(self._pending - 1)
-        self._show_problem(
-            self.tr("“{name}” was not added: {reason}").format(
-                name=path.name, reason=describe_error(exc)
-            )
-        )
+        reason = describe_error(exc)
+        if path.name not in reason:
+            reason = self.tr("“{name}”: {reason}").format(name=path.name, reason=reason)
+        self._show_problem(self.tr("Not added. {reason}").format(reason=reason))
 
     def _set_pending(self, count: int) -> None:
         self._pending = count

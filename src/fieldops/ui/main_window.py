@@ -220,10 +220,8 @@ class MainWindow(QMainWindow):
 
     def _show_counts(self, counts: Counts) -> None:
         self.counts_label.setText(
-            self.tr("{assets} assets · {incidents} incidents · {pending} changes waiting").format(
-                assets=f"{counts.assets:,}",
-                incidents=f"{counts.incidents:,}",
-                pending=f"{counts.pending_changes:,}",
+            self.tr("{assets} assets · {incidents} incidents").format(
+                assets=f"{counts.assets:,}", incidents=f"{counts.incidents:,}"
             )
         )
 
