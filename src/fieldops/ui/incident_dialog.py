@@ -280,6 +280,12 @@ class IncidentDialog(QDialog):
         self.problem.setText(text)
         self.problem.setVisible(True)
 
+    def scan_received(self, code: str) -> None:
+        """A scan arrived while typing in the form: it is not typed into a text field."""
+        self._show_problem(
+            self.tr("Scan received: {code}. It was not typed into the form.").format(code=code)
+        )
+
     def draft(self) -> IncidentDraft:
         """What the form holds, as a draft the service can check and save."""
         subtype = self.subtype.currentData() if self.subtype.isEnabled() else None

@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -28,6 +29,7 @@ from fieldops.services.incidents import IncidentDetail
 from fieldops.services.lookup import LookupResult
 from fieldops.services.sync_service import SyncStatus
 from fieldops.services.workspace import Counts, Workspace
+from fieldops.ui import collector
 from fieldops.ui.asset_card import AssetCardView
 from fieldops.ui.errors import describe_error
 from fieldops.ui.incident_dialog import IncidentDialog
@@ -36,6 +38,7 @@ from fieldops.ui.incident_view import IncidentViewDialog
 from fieldops.ui.lanes import Job, Lanes
 from fieldops.ui.review_dialog import ReviewDialog
 from fieldops.ui.scan_field import ScanField
+from fieldops.ui.scan_listener import ScanListener
 from fieldops.ui.sign_in_dialog import SignInDialog
 from fieldops.ui.sync_bar import SyncBar
 from fieldops.ui.sync_scheduler import SyncScheduler
@@ -117,6 +120,12 @@ class MainWindow(QMainWindow):
         self.status.addPermanentWidget(self.counts_label)
         self.status.addPermanentWidget(self.sync_bar)
         self.syncing = SyncScheduler(self)
+        self.scans = ScanListener(self)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            self.scans.install(app)
+            self.collector = collector.install(app)
+        self.scans.scan_received.connect(self._scan_anywhere)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu(self.tr("&File"))
@@ -248,6 +257,22 @@ class MainWindow(QMainWindow):
             self._report_error,
             name="lookup",
         )
+
+    def _scan_anywhere(self, code: str, focus: object) -> None:
+        """A scan arrived while the focus was outside the scan field."""
+        dialog = next((d for d in self._dialogs if d.isVisible()), None)
+        if dialog is not None and hasattr(dialog, "scan_received"):
+            dialog.scan_received(code)  # the open form decides what a scan means to it
+            return
+        if dialog is not None:
+            self.status.showMessage(
+                self.tr("Scan received: {code}. Close the dialog to look it up.").format(code=code),
+                8000,
+            )
+            return
+        self.scan_field.setText(code)
+        self.focus_scan()
+        self.look_up(code)
 
     def _show_lookup(self, serial: int, result: LookupResult) -> None:
         if serial != self._scan_serial:
@@ -422,8 +447,13 @@ class MainWindow(QMainWindow):
         )
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.scans)
         self.syncing.stop()
         self.lanes.wait(10_000)
+        if app is not None:
+            self.collector.collect()
         if self.workspace is not None:
             self.workspace.close()
         super().closeEvent(event)

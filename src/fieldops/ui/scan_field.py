@@ -10,7 +10,11 @@ TERMINATORS = {Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Tab, Qt.Key.Key_B
 
 
 def make_scan_capable(field: QLineEdit) -> None:
-    """Latin input only, no input method, no prediction: a scanner's keys arrive as typed."""
+    """Latin input only, no input method, no prediction: a scanner's keys arrive as typed.
+
+    The field is also marked so the window-wide scan listener leaves its keys to it.
+    """
+    field.setProperty("fieldops_scan_capable", True)
     field.setAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled, False)
     field.setInputMethodHints(
         Qt.InputMethodHint.ImhLatinOnly
