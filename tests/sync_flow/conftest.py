@@ -15,6 +15,7 @@ from fieldops.sync.transport import SyncClient
 from tests.support.postgres import postgres_cluster  # noqa: F401 - fixture
 from tests.support.workspaces import copy_data_dir
 from tests.sync.central import USERS, Central, start_central
+from tests.sync.conftest import central_tls, pki  # noqa: F401 - fixtures
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
 

@@ -97,6 +97,11 @@ def register_sync(sub: Any) -> None:
     p.add_argument("--server", metavar="URL", help="with --password-stdin: the server")
     p.add_argument("--user", metavar="NAME", help="with --password-stdin: the user")
     p.set_defaults(handler=sync_commands.sync)
+    p = sub.add_parser("proxy-login", help="keep the company proxy's sign-in in the keyring")
+    p.add_argument("--user", required=True, metavar="NAME")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.add_argument("--server", metavar="URL", help="the sync server (default: the one set up)")
+    p.set_defaults(handler=sync_commands.proxy_login)
     p = sub.add_parser("status", help="what waits to be sent, and the last sync")
     p.set_defaults(handler=sync_commands.status)
 

@@ -43,6 +43,13 @@ def login(args: argparse.Namespace, data_dir: DataDir) -> int:
     return EXIT_OK
 
 
+def proxy_login(args: argparse.Namespace, data_dir: DataDir) -> int:
+    """Keeps the proxy's user name and password in the OS keyring."""
+    Workspace(data_dir).sync.set_proxy_login(args.user, _password(args), args.server)
+    print("The proxy sign-in is kept in the system keyring; sync will use it.")
+    return EXIT_OK
+
+
 def logout(args: argparse.Namespace, data_dir: DataDir) -> int:
     """Forgets the stored token."""
     removed = Workspace(data_dir).sync.logout()

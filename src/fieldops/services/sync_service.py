@@ -15,6 +15,7 @@ from fieldops.protocol.messages import UserInfo
 from fieldops.store.blobs import BlobStore
 from fieldops.store.database import Database
 from fieldops.sync import local
+from fieldops.sync.credential_errors import CredentialError
 from fieldops.sync.credentials import CredentialStore
 from fieldops.sync.engine import Progress, SyncEngine, SyncReport
 from fieldops.sync.transport import SyncClient, Timeouts
@@ -23,6 +24,8 @@ from fieldops.sync.urls import normalise_base_url
 log = logging.getLogger(__name__)
 
 PROBE_TIMEOUTS = Timeouts(connect=3, read=5, deadline=8)
+PROXY_SERVICE = "fieldops-proxy"
+PROXY_ACCOUNT = "proxy"
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class SyncService:
         self.db = db
         self.blobs = blobs
         self.credentials = credentials or CredentialStore()
+        self.proxy_credentials = CredentialStore(service=PROXY_SERVICE)
         self._lock = threading.Lock()
         self._client: SyncClient | None = None
 
@@ -73,7 +77,7 @@ class SyncService:
     def login(self, server_url: str, username: str, password: str) -> UserInfo:
         """Exchanges a password for a token, keeps the token, forgets the password."""
         base = normalise_base_url(server_url)
-        with SyncClient(base) as client:
+        with SyncClient(base, proxy_credentials=self._proxy_login(base)) as client:
             answer = client.login(username, password, device="fieldops")
             try:
                 self.credentials.save(username, base, answer.token)
@@ -109,6 +113,32 @@ class SyncService:
             log.info("server not told about the sign-out: %s", type(exc).__name__)
         return self.credentials.delete(user, server)
 
+    def proxy(self, server: str | None = None) -> str | None:
+        """The proxy requests to the server go through, or None when they go direct."""
+        server = server or self._account()[0]
+        if not server:
+            return None
+        with SyncClient(normalise_base_url(server)) as client:
+            return client.effective_proxy()
+
+    def set_proxy_login(self, user: str, password: str, server: str | None = None) -> None:
+        """Keeps the proxy's user name and password in the keyring for this proxy."""
+        proxy = self.proxy(server)
+        if proxy is None:
+            raise ValidationError(tr("Requests to the server do not go through a proxy."))
+        self.proxy_credentials.save(PROXY_ACCOUNT, proxy, f"{user}\n{password}")
+        log.info("proxy sign-in kept for %s", proxy)
+
+    def _proxy_login(self, server: str | None = None) -> tuple[str, str] | None:
+        proxy = self.proxy(server)
+        if proxy is None:
+            return None
+        try:
+            user, _, password = self.proxy_credentials.load(PROXY_ACCOUNT, proxy).partition("\n")
+        except CredentialError:
+            return None
+        return user, password
+
     def token(self) -> tuple[str, str]:
         """The server and stored token; a plain error when nobody has signed in."""
         server, user = self._account()
@@ -126,7 +156,8 @@ class SyncService:
             raise ValidationError(tr("A sync is already running."))
         try:
             server, token = self.token()
-            with SyncClient(server, token=token) as client:
+            proxy_login = self._proxy_login()
+            with SyncClient(server, token=token, proxy_credentials=proxy_login) as client:
                 self._client = client
                 engine = SyncEngine(self.db, self.blobs, client, cancel=cancel)
                 return engine.run(progress)

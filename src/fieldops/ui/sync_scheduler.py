@@ -12,10 +12,11 @@ import threading
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QInputDialog, QLineEdit
 
 from fieldops.services.sync_service import NotSignedIn, SyncStatus
 from fieldops.sync.engine import SyncCancelled, SyncReport
-from fieldops.sync.errors import SignInRequired, UpgradeRequired
+from fieldops.sync.errors import ProxyAuthRequired, SignInRequired, UpgradeRequired
 from fieldops.ui.errors import describe_error
 
 if TYPE_CHECKING:
@@ -158,6 +159,11 @@ class SyncScheduler(QObject):
                 self.window.sign_in()
         elif isinstance(exc, UpgradeRequired):
             self.window.status.showMessage(message)
+        elif isinstance(exc, ProxyAuthRequired):
+            self.window.sync_bar.set_online(False, message)
+            self.window.status.showMessage(message, 15_000)
+            if manual:
+                self.ask_proxy_login()
         else:
             offline = bool(getattr(exc, "offline", False))
             self.online = False if offline else self.online
@@ -165,6 +171,32 @@ class SyncScheduler(QObject):
             self.window.status.showMessage(message, 15_000)
         self.window.refresh()
         self.sync_failed.emit(message)
+
+    def ask_proxy_login(self) -> None:
+        """Asks for the proxy's user name and password, keeps them, and syncs again."""
+        workspace = self.window.workspace
+        if workspace is None:
+            return
+        user, ok = QInputDialog.getText(
+            self.window,
+            self.tr("Proxy sign-in"),
+            self.tr("The company proxy asks for a user name:"),
+        )
+        if not ok or not user:
+            return
+        password, ok = QInputDialog.getText(
+            self.window,
+            self.tr("Proxy sign-in"),
+            self.tr("Password for {user} at the proxy:").format(user=user),
+            QLineEdit.EchoMode.Password,
+        )
+        if not ok:
+            return
+        self.window.lanes.io.submit(
+            lambda job: workspace.sync.set_proxy_login(user, password),
+            lambda _r: self.start(manual=True),
+            lambda exc: self.window.status.showMessage(describe_error(exc), 10_000),
+        )
 
     def _finish(self) -> None:
         self.running = False
