@@ -187,3 +187,17 @@ def test_incident_on_a_location_when_there_is_no_asset(qtbot, window: MainWindow
     assert detail.summary.asset_tag is None
     assert detail.place.room == "Server Room B3"
     assert detail.summary.site_code == "HQ-DC1"
+
+
+def test_scan_from_a_photo_looks_the_label_up(qtbot, window: MainWindow, photos_dir: Path) -> None:
+    with qtbot.waitSignal(window.lookup_shown, timeout=20_000) as shown:
+        window.scan_photo(photos_dir / "asset-label-exif-rotated.jpg")
+    assert shown.args[0].card.asset_tag == "IT-000217"
+    assert window.scan_field.text() == "IT-000217"
+
+
+def test_scan_from_a_photo_without_a_code_says_so(
+    qtbot, window: MainWindow, photos_dir: Path
+) -> None:
+    window.scan_photo(photos_dir / "water-damage-with-gps.jpg")
+    qtbot.waitUntil(lambda: "move closer" in window.status.currentMessage(), timeout=20_000)

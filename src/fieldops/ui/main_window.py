@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -47,6 +48,7 @@ from fieldops.ui.thumbnails import read_thumbnail
 log = logging.getLogger(__name__)
 
 CATALOGUE_FILTER = "*.csv *.txt"
+PICTURE_PATTERNS = "*.jpg *.jpeg *.png *.heic *.heif *.webp *.tif *.tiff *.bmp"
 
 
 class MainWindow(QMainWindow):
@@ -130,6 +132,9 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu(self.tr("&File"))
         self._action(file_menu, self.tr("&Import catalogue…"), "Ctrl+I", self.choose_import)
+        self._action(
+            file_menu, self.tr("Scan from &photo…"), "Ctrl+Shift+O", self.choose_photo_scan
+        )
         file_menu.addSeparator()
         self._action(file_menu, self.tr("&Quit"), QKeySequence.StandardKey.Quit, self.close)
         incident_menu = self.menuBar().addMenu(self.tr("I&ncident"))
@@ -350,6 +355,49 @@ class MainWindow(QMainWindow):
         dialog.finished.connect(lambda _r: self._dialog_closed(dialog))
         self._dialogs.append(dialog)
         dialog.open()
+
+    # -- scanning from a photo ------------------------------------------------------------------
+
+    def choose_photo_scan(self) -> None:
+        """Asks for a photo of a label and looks up the code found in it."""
+        name, _ = QFileDialog.getOpenFileName(
+            self,
+            self.tr("Scan from photo"),
+            "",
+            self.tr("Pictures ({patterns});;All files (*)").format(patterns=PICTURE_PATTERNS),
+        )
+        if name:
+            self.scan_photo(Path(name))
+
+    def scan_photo(self, path: Path) -> None:
+        """Decodes every code in a photo off the GUI thread, then looks the right one up."""
+        from fieldops.media.barcodes import read_codes
+
+        self.status.showMessage(self.tr("Reading codes in {name}…").format(name=path.name))
+        self.lanes.io.submit(
+            lambda job: read_codes(path), self._photo_codes, self._report_error, name="decode"
+        )
+
+    def _photo_codes(self, report: Any) -> None:
+        texts = list(dict.fromkeys(code.scan_text for code in report.codes))
+        if not texts:
+            self.status.showMessage(
+                report.hint or self.tr("No code was found in the photo."), 10_000
+            )
+            return
+        if len(texts) == 1:
+            self.scan_field.setText(report.codes[0].text)
+            self.look_up(texts[0])
+            return
+        shown = [f"{c.label or c.format}: {c.text}" for c in report.codes]
+        choice, ok = QInputDialog.getItem(
+            self, self.tr("Several codes"), self.tr("The photo holds several codes. Look up:"),
+            shown, 0, False,
+        )  # fmt: skip
+        if ok:
+            picked = report.codes[shown.index(choice)]
+            self.scan_field.setText(picked.text)
+            self.look_up(picked.scan_text)
 
     # -- importing ----------------------------------------------------------------------------
 
