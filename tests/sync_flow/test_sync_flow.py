@@ -210,3 +210,32 @@ def test_a_change_the_restored_server_holds_differently_is_set_aside(device, cen
     [aside] = ws.review.rejected()
     assert aside.entity_id == incident_id and aside.code == "mutation_changed"
     assert len(server_incidents(central, "Made after the restore")) == 1
+
+
+def test_a_provisional_asset_registered_offline_syncs(device, central, photos_dir: Path) -> None:
+    from fieldops.services.assets import ProvisionalAsset
+
+    ws = device("laptop")
+    room = next(c for c in ws.locations() if c.label == "HQ-DC1 / Server Room B3")
+    asset_id = ws.assets.register_provisional(
+        ProvisionalAsset(
+            asset_tag="IT-NEW-0001", location_id=room.id, serial="5CG9999NEW",
+            model="ProLiant DL380", label_photo=photos_dir / "asset-label-exif-rotated.jpg",
+        )
+    )  # fmt: skip
+    found = ws.lookup.lookup("it-new-0001")
+    assert found.card is not None and found.card.provisional and found.card.id == asset_id
+    log_incident_on = ws.incidents.record(
+        IncidentDraft(
+            title="New box, no label in the catalogue", category=Category.HARDWARE,
+            impact=Level.LOW, urgency=Level.LOW, asset_id=asset_id,
+        )
+    )  # fmt: skip
+    report = ws.sync.sync()
+    assert (report.rejected, report.changes_sent, report.photos_sent) == (0, 3, 1)
+    other = device("desk")
+    other.sync.sync()
+    pulled = other.lookup.lookup("5CG9999NEW")
+    assert pulled.card is not None and pulled.card.asset_tag == "IT-NEW-0001"
+    assert pulled.card.provisional
+    assert other.incidents.get(log_incident_on).summary.asset_tag == "IT-NEW-0001"

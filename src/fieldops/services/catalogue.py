@@ -4,26 +4,35 @@ A device's import fills its local copy of the catalogue so it can work offline; 
 authority is the central server (whose administrators import with `fieldops-server
 import-assets`). Imported rows therefore go into no outbox: identifiers derived from the asset
 tag make the same asset line up with the server's copy of it.
+
+A file is read as a stream and written in chunks with plain bulk statements, so a catalogue of
+a million rows takes seconds and its memory does not grow with the file. Rows already in the
+database are looked up a chunk at a time by their unique keys.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from fieldops.domain.catalogue import (
     AssetRow,
     CatalogueFormat,
+    CatalogueItem,
     ComponentRow,
     ParseResult,
     RowError,
+    decode_lines,
     parse_catalogue,
+    stream_catalogue,
 )
 from fieldops.domain.errors import FieldOpsError, ValidationError
 from fieldops.domain.identifiers import (
@@ -35,7 +44,7 @@ from fieldops.domain.identifiers import (
 from fieldops.domain.times import utcnow
 from fieldops.i18n import tr
 from fieldops.store.database import Database
-from fieldops.store.models import Asset, AssetCode, Component, Location, Site
+from fieldops.store.models import Asset, Component, Location, Site
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +66,13 @@ ASSET_FIELDS = [
 ]
 COMPONENT_FIELDS = ("kind", "slot", "model", "serial")
 PROGRESS_EVERY = 250
+# Rows written per bulk statement, and looked up per query (well under SQLite's 32,766 bound
+# parameters).
+CHUNK = 2000
+# The import's connection keeps this much of the file's pages in memory (KiB): the indexes
+# of a million assets are written in random order, and rereading their pages costs more than
+# the memory.
+IMPORT_CACHE_KIB = 96 * 1024
 
 
 class ImportRefused(ValidationError):
@@ -102,129 +118,50 @@ class ImportReport:
         return self.created + self.updated + self.unchanged
 
 
+def _unreadable(path: Path, exc: OSError) -> ValidationError:
+    if isinstance(exc, FileNotFoundError):
+        return ValidationError(tr("There is no file at {path}.").format(path=path))
+    return ValidationError(
+        tr("The file {path} cannot be read: {reason}.").format(path=path, reason=exc.strerror)
+    )
+
+
 def read_catalogue(path: Path, fmt: CatalogueFormat | None = None) -> ParseResult:
     """Reads and parses a catalogue file; a missing or unreadable file is a plain error."""
     try:
         data = path.read_bytes()
-    except FileNotFoundError:
-        raise ValidationError(tr("There is no file at {path}.").format(path=path)) from None
     except OSError as exc:
-        raise ValidationError(
-            tr("The file {path} cannot be read: {reason}.").format(path=path, reason=exc.strerror)
-        ) from None
+        raise _unreadable(path, exc) from None
     return parse_catalogue(data, fmt)
 
 
-class _Applier:
-    """Writes parsed rows into one open write transaction."""
+@contextmanager
+def _opened(path: Path) -> Iterator[IO[bytes]]:
+    """The file open for reading; a missing or unreadable file is a plain error."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    with handle:
+        yield handle
 
-    def __init__(self, session: Session, report: ImportReport) -> None:
-        self.session = session
-        self.report = report
-        self.sites: set[str] = set(session.scalars(select(Site.code)))
-        self.locations: dict[str, Location] = {
-            loc.id: loc for loc in session.scalars(select(Location))
-        }
 
-    def site(self, code: str) -> None:
-        if code not in self.sites:
-            self.session.add(Site(code=code, name=code))
-            # Locations refer to themselves, so the unit of work orders their rows one by one
-            # and may not put a new site first: flush it now.
-            self.session.flush()
-            self.sites.add(code)
+def _read_lines(path: Path, handle: IO[bytes]) -> Iterator[bytes]:
+    """The file's lines of bytes; a read that fails half-way is a plain error."""
+    try:
+        yield from handle
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
 
-    def location(self, site: str, room: str | None, rack: str | None) -> str | None:
-        parent: Location | None = None
-        path: list[str] = []
-        for kind, name in (("room", room), ("rack", rack)):
-            if not name:
-                continue
-            path.append(name)
-            loc_id = catalogue_location_id(site, *path)
-            location = self.locations.get(loc_id)
-            if location is None:
-                location = Location(id=loc_id, site_code=site, parent=parent, kind=kind, name=name)
-                self.session.add(location)
-                self.locations[loc_id] = location
-            parent = location
-        return parent.id if parent else None
 
-    def asset(self, row: AssetRow, existing: Asset | None) -> None:
-        self.site(row.site_code)
-        values: dict[str, Any] = {
-            "serial": row.serial,
-            "name": row.name,
-            "manufacturer": row.manufacturer,
-            "model": row.model,
-            "model_number": row.model_number,
-            "category": row.category,
-            "status": row.status,
-            "site_code": row.site_code,
-            "location_id": self.location(row.site_code, row.room, row.rack),
-            "rack_u": row.rack_u,
-            "rack_face": row.rack_face,
-            "notes": row.notes,
-        }
-        if existing is None:
-            asset = Asset(
-                id=catalogue_asset_id(row.asset_tag),
-                asset_tag=row.asset_tag,
-                tag_key=code_key(row.asset_tag),
-                **values,
-            )
-            self.session.add(asset)
-            self.report.created += 1
-            self._codes(asset.id, row.asset_tag, row.serial)
-            return
-        if all(getattr(existing, k) == v for k, v in values.items()):
-            self.report.unchanged += 1
-            return
-        for name, value in values.items():
-            setattr(existing, name, value)
-        existing.updated_at = utcnow()
-        self.report.updated += 1
-        self.session.execute(
-            delete(AssetCode).where(
-                AssetCode.asset_id == existing.id, AssetCode.kind.in_(("tag", "serial"))
-            )
-        )
-        self._codes(existing.id, existing.asset_tag, row.serial)
-
-    def _codes(self, asset_id: str, tag: str, serial: str) -> None:
-        self.session.add(AssetCode(asset_id=asset_id, kind="tag", code=code_key(tag)))
-        if serial.strip():
-            self.session.add(AssetCode(asset_id=asset_id, kind="serial", code=code_key(serial)))
-
-    def component(self, row: ComponentRow, asset_id: str, existing: Component | None) -> None:
-        values = {"kind": row.kind, "slot": row.slot, "model": row.model, "serial": row.serial}
-        if existing is None:
-            comp_id = catalogue_component_id(
-                row.asset_tag, row.kind, row.slot, "" if row.slot else row.serial
-            )
-            self.session.add(Component(id=comp_id, asset_id=asset_id, **values))
-            self._component_code(asset_id, comp_id, row.serial)
-            self.report.created += 1
-            return
-        if all(getattr(existing, k) == v for k, v in values.items()):
-            self.report.unchanged += 1
-            return
-        for name, value in values.items():
-            setattr(existing, name, value)
-        self.session.execute(delete(AssetCode).where(AssetCode.component_id == existing.id))
-        self._component_code(asset_id, existing.id, row.serial)
-        self.report.updated += 1
-
-    def _component_code(self, asset_id: str, comp_id: str, serial: str) -> None:
-        if serial.strip():
-            self.session.add(
-                AssetCode(
-                    asset_id=asset_id,
-                    component_id=comp_id,
-                    kind="component_serial",
-                    code=code_key(serial),
-                )
-            )
+def _count_lines(handle: IO[bytes]) -> int:
+    """How many lines the file has (for progress), read in blocks; the file is rewound."""
+    lines, last = 0, b"\n"
+    while block := handle.read(1 << 20):
+        lines += block.count(b"\n")
+        last = block[-1:]
+    handle.seek(0)
+    return lines + (last != b"\n")
 
 
 class CatalogueService:
@@ -243,10 +180,18 @@ class CatalogueService:
         cancelled: Cancelled | None = None,
     ) -> ImportReport:
         """Imports one file in one transaction; re-importing updates by asset tag."""
-        parsed = read_catalogue(path, fmt)
-        return self.import_parsed(
-            parsed, skip_bad_rows=skip_bad_rows, progress=progress, cancelled=cancelled
-        )
+        with _opened(path) as handle:
+            try:
+                expected = max(_count_lines(handle) - 1, 0)  # less the header line
+            except OSError as exc:
+                raise _unreadable(path, exc) from None
+
+            def work(session: Session) -> ImportReport:
+                stream = stream_catalogue(decode_lines(_read_lines(path, handle)), fmt)
+                run = _Run(session, stream.format, skip_bad_rows, progress, cancelled)
+                return run.apply(stream.items, expected)
+
+            return self._finish(self._db.write(work))
 
     def import_parsed(
         self,
@@ -259,17 +204,16 @@ class CatalogueService:
         """Applies parsed rows; refuses the whole file on a bad row unless told to skip them."""
         if parsed.errors and not skip_bad_rows:
             raise ImportRefused(parsed.errors, parsed.rows_read)
+        rows: list[CatalogueItem] = [*parsed.errors, *parsed.assets, *parsed.components]
 
         def work(session: Session) -> ImportReport:
-            report = ImportReport(format=parsed.format, skipped=list(parsed.errors))
-            applier = _Applier(session, report)
-            if parsed.format is CatalogueFormat.COMPONENTS:
-                self._components(session, applier, parsed, skip_bad_rows, progress, cancelled)
-            else:
-                self._assets(session, applier, parsed, progress, cancelled)
-            return report
+            run = _Run(session, parsed.format, skip_bad_rows, progress, cancelled)
+            return run.apply(rows, len(rows) - len(parsed.errors))
 
-        report = self._db.write(work)
+        return self._finish(self._db.write(work))
+
+    @staticmethod
+    def _finish(report: ImportReport) -> ImportReport:
         log.info(
             "imported %s catalogue: %d created, %d updated, %d unchanged, %d skipped",
             report.format,
@@ -280,70 +224,253 @@ class CatalogueService:
         )
         return report
 
-    def _assets(
-        self,
-        session: Session,
-        applier: _Applier,
-        parsed: ParseResult,
-        progress: Progress | None,
-        cancelled: Cancelled | None,
-    ) -> None:
-        existing = {a.tag_key: a for a in session.scalars(select(Asset))}
-        total = len(parsed.assets)
-        for index, row in enumerate(parsed.assets):
-            applier.asset(row, existing.get(code_key(row.asset_tag)))
-            _tick(index, total, progress, cancelled, session)
-        _done(total, progress)
 
-    def _components(
+class _Run:
+    """One import inside its write transaction: reads items, writes them a chunk at a time."""
+
+    def __init__(
         self,
         session: Session,
-        applier: _Applier,
-        parsed: ParseResult,
+        fmt: CatalogueFormat,
         skip_bad_rows: bool,
         progress: Progress | None,
         cancelled: Cancelled | None,
     ) -> None:
-        assets = {
-            key: asset_id for key, asset_id in session.execute(select(Asset.tag_key, Asset.id))
-        }
-        missing = [
-            RowError(r.line, f"no asset with tag '{r.asset_tag}'; import the asset catalogue first")
-            for r in parsed.components
-            if code_key(r.asset_tag) not in assets
-        ]
-        if missing and not skip_bad_rows:
-            raise ImportRefused(parsed.errors + missing, parsed.rows_read)
-        applier.report.skipped.extend(missing)
-        existing = {c.id: c for c in session.scalars(select(Component))}
-        total = len(parsed.components)
-        for index, row in enumerate(parsed.components):
-            asset_id = assets.get(code_key(row.asset_tag))
-            if asset_id is not None:
-                comp_id = catalogue_component_id(
-                    row.asset_tag, row.kind, row.slot, "" if row.slot else row.serial
+        self.report = ImportReport(format=fmt)
+        self.writer = _Writer(session.connection(), self.report)
+        self.skip_bad_rows = skip_bad_rows
+        self.progress = progress
+        self.cancelled = cancelled
+
+    def apply(self, items: Iterable[CatalogueItem], expected: int) -> ImportReport:
+        """Writes every good row; raises ImportRefused (and so saves nothing) on bad ones."""
+        errors: list[RowError] = []
+        chunk: list[AssetRow | ComponentRow] = []
+        good = 0
+        with self.writer.large_cache():
+            for item in items:
+                if isinstance(item, RowError):
+                    errors.append(item)
+                    continue
+                if good % PROGRESS_EVERY == 0:
+                    self._tick(good, max(expected, good))
+                good += 1
+                if errors and not self.skip_bad_rows:
+                    continue  # nothing will be saved: read on only to name every bad line
+                chunk.append(item)
+                if len(chunk) == CHUNK:
+                    self._write(chunk)
+                    chunk = []
+            if errors and not self.skip_bad_rows:
+                raise ImportRefused(errors, good + len(errors))
+            self._write(chunk)
+        missing = self.writer.missing
+        if missing and not self.skip_bad_rows:
+            raise ImportRefused(missing, good + len(errors))
+        self.report.skipped = errors + missing
+        if self.progress:
+            self.progress(good, good)
+        return self.report
+
+    def _write(self, chunk: list[AssetRow | ComponentRow]) -> None:
+        if self.report.format is CatalogueFormat.COMPONENTS:
+            parts = [row for row in chunk if isinstance(row, ComponentRow)]
+            # Once a part names an unknown asset nothing is saved: only look for more of them.
+            self.writer.components(
+                parts, check_only=bool(self.writer.missing) and not self.skip_bad_rows
+            )
+        else:
+            self.writer.assets([row for row in chunk if isinstance(row, AssetRow)])
+
+    def _tick(self, done: int, total: int) -> None:
+        if self.cancelled and self.cancelled():
+            raise ImportCancelled(tr("The import was stopped; nothing was imported."))
+        if self.progress:
+            self.progress(done, total)
+
+
+def _stored(column: InstrumentedAttribute[Any], connection: Connection, value: Any) -> Any:
+    """A value in the form SQLAlchemy stores it in this column (times become text)."""
+    dialect = connection.dialect
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return process(value) if process else value
+
+
+# The bulk statements, written out: plain driver SQL run with executemany is several times
+# faster per row than ORM objects or Core inserts. Their columns cover every column of the
+# tables (tests/services/test_catalogue_scale.py checks that against the models).
+INSERT_ASSET = (
+    "INSERT INTO assets (id, asset_tag, tag_key, serial, name, manufacturer, model, "
+    "model_number, category, status, site_code, location_id, rack_u, rack_face, notes, "
+    "provisional, version, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+UPDATE_ASSET = (
+    "UPDATE assets SET serial = ?, name = ?, manufacturer = ?, model = ?, model_number = ?, "
+    "category = ?, status = ?, site_code = ?, location_id = ?, rack_u = ?, rack_face = ?, "
+    "notes = ?, updated_at = ? WHERE id = ?"
+)
+INSERT_CODE = "INSERT INTO asset_codes (asset_id, component_id, kind, code) VALUES (?, ?, ?, ?)"
+DELETE_ASSET_CODES = "DELETE FROM asset_codes WHERE asset_id = ? AND kind IN ('tag', 'serial')"
+DELETE_PART_CODES = "DELETE FROM asset_codes WHERE component_id = ?"
+INSERT_SITE = "INSERT INTO sites (code, name, version) VALUES (?, ?, 0)"
+INSERT_LOCATION = (
+    "INSERT INTO locations (id, site_code, parent_id, kind, name, version) "
+    "VALUES (?, ?, ?, ?, ?, 0)"
+)
+INSERT_PART = (
+    "INSERT INTO components (id, asset_id, kind, slot, model, serial, version) "
+    "VALUES (?, ?, ?, ?, ?, ?, 0)"
+)
+UPDATE_PART = "UPDATE components SET kind = ?, slot = ?, model = ?, serial = ? WHERE id = ?"
+_ASSET_COLUMNS = [getattr(Asset, name) for name in ("id", "asset_tag", *ASSET_FIELDS)]
+_PART_COLUMNS = [getattr(Component, name) for name in ("id", *COMPONENT_FIELDS)]
+
+Place = tuple[str, str | None, str | None]
+Code = tuple[str, str | None, str, str]
+
+
+class _Writer:
+    """Bulk statements on the write transaction's connection; no ORM objects per row."""
+
+    def __init__(self, connection: Connection, report: ImportReport) -> None:
+        self.connection = connection
+        self.report = report
+        self.missing: list[RowError] = []
+        self.sites: set[str] = set(connection.scalars(select(Site.code)))
+        self.location_ids: set[str] = set(connection.scalars(select(Location.id)))
+        self.places: dict[Place, str | None] = {}
+        self.new_sites: list[tuple[str, str]] = []
+        self.new_locations: list[tuple[str, str, str | None, str, str]] = []
+
+    @contextmanager
+    def large_cache(self) -> Iterator[None]:
+        """A larger page cache on this connection while the import runs, then the old one."""
+        before = int(self.connection.exec_driver_sql("PRAGMA cache_size").scalar_one())
+        self.connection.exec_driver_sql(f"PRAGMA cache_size = {-IMPORT_CACHE_KIB:d}")
+        try:
+            yield
+        finally:
+            self.connection.exec_driver_sql(f"PRAGMA cache_size = {before:d}")
+
+    def _many(self, sql: str, rows: list[Any]) -> None:
+        if rows:
+            self.connection.exec_driver_sql(sql, rows)
+
+    def place(self, site: str, room: str | None, rack: str | None) -> str | None:
+        """The id of the asset's room or rack, with the site and locations made if new."""
+        key = (site, room, rack)
+        if key in self.places:
+            return self.places[key]
+        if site not in self.sites:
+            self.sites.add(site)
+            self.new_sites.append((site, site))
+        parent: str | None = None
+        path: list[str] = []
+        for kind, name in (("room", room), ("rack", rack)):
+            if not name:
+                continue
+            path.append(name)
+            loc_id = catalogue_location_id(site, *path)
+            if loc_id not in self.location_ids:
+                self.location_ids.add(loc_id)
+                self.new_locations.append((loc_id, site, parent, kind, name))
+            parent = loc_id
+        self.places[key] = parent
+        return parent
+
+    def _flush_places(self) -> None:
+        # Sites, then locations parents first, are written before the assets that refer to them.
+        self._many(INSERT_SITE, self.new_sites)
+        self._many(INSERT_LOCATION, self.new_locations)
+        self.new_sites, self.new_locations = [], []
+
+    def assets(self, rows: list[AssetRow]) -> None:
+        """Creates, updates or leaves each asset of one chunk, with its tag and serial codes."""
+        if not rows:
+            return
+        keys = [code_key(row.asset_tag) for row in rows]
+        query = select(Asset.tag_key, *_ASSET_COLUMNS).where(Asset.tag_key.in_(keys))
+        existing = {found[0]: tuple(found[1:]) for found in self.connection.execute(query)}
+        now = _stored(Asset.updated_at, self.connection, utcnow())
+        created: list[tuple[Any, ...]] = []
+        changed: list[tuple[Any, ...]] = []
+        codes: list[Code] = []
+        for row, key in zip(rows, keys, strict=True):
+            values = (
+                row.serial, row.name, row.manufacturer, row.model, row.model_number,
+                row.category, row.status, row.site_code,
+                self.place(row.site_code, row.room, row.rack),
+                row.rack_u, row.rack_face, row.notes,
+            )  # fmt: skip
+            old = existing.get(key)
+            if old is None:
+                asset_id = catalogue_asset_id(row.asset_tag)
+                created.append((asset_id, row.asset_tag, key, *values, False, 0, now))
+                _asset_codes(codes, asset_id, key, row.serial)
+            elif tuple(old[2:]) == values:
+                self.report.unchanged += 1
+            else:
+                changed.append((*values, now, old[0]))
+                _asset_codes(codes, old[0], code_key(old[1]), row.serial)
+        self._flush_places()
+        self._many(INSERT_ASSET, created)
+        self._many(UPDATE_ASSET, changed)
+        self._many(DELETE_ASSET_CODES, [(update[-1],) for update in changed])
+        self._many(INSERT_CODE, codes)
+        self.report.created += len(created)
+        self.report.updated += len(changed)
+
+    def components(self, rows: list[ComponentRow], check_only: bool = False) -> None:
+        """Creates, updates or leaves each part of one chunk; parts of unknown assets are noted."""
+        if not rows:
+            return
+        tags = list(dict.fromkeys(code_key(row.asset_tag) for row in rows))
+        query = select(Asset.tag_key, Asset.id).where(Asset.tag_key.in_(tags))
+        asset_ids = {key: asset_id for key, asset_id in self.connection.execute(query)}
+        found: list[tuple[str, str, ComponentRow]] = []
+        for row in rows:
+            asset_id = asset_ids.get(code_key(row.asset_tag))
+            if asset_id is None:
+                self.missing.append(
+                    RowError(
+                        row.line,
+                        f"no asset with tag '{row.asset_tag}'; import the asset catalogue first",
+                    )
                 )
-                applier.component(row, asset_id, existing.get(comp_id))
-            _tick(index, total, progress, cancelled, session)
-        _done(total, progress)
+                continue
+            part_id = catalogue_component_id(
+                row.asset_tag, row.kind, row.slot, "" if row.slot else row.serial
+            )
+            found.append((part_id, asset_id, row))
+        if check_only or (self.missing and not found):
+            return
+        query = select(*_PART_COLUMNS).where(Component.id.in_([p for p, _, _ in found]))
+        existing = {part[0]: tuple(part[1:]) for part in self.connection.execute(query)}
+        created: list[tuple[Any, ...]] = []
+        changed: list[tuple[Any, ...]] = []
+        codes: list[Code] = []
+        for part_id, asset_id, row in found:
+            values = (row.kind, row.slot, row.model, row.serial)
+            old = existing.get(part_id)
+            if old is None:
+                created.append((part_id, asset_id, *values))
+            elif tuple(old) == values:
+                self.report.unchanged += 1
+                continue
+            else:
+                changed.append((*values, part_id))
+            if row.serial.strip():
+                codes.append((asset_id, part_id, "component_serial", code_key(row.serial)))
+        self._many(INSERT_PART, created)
+        self._many(UPDATE_PART, changed)
+        self._many(DELETE_PART_CODES, [(update[-1],) for update in changed])
+        self._many(INSERT_CODE, codes)
+        self.report.created += len(created)
+        self.report.updated += len(changed)
 
 
-def _tick(
-    index: int,
-    total: int,
-    progress: Progress | None,
-    cancelled: Cancelled | None,
-    session: Session,
-) -> None:
-    if index % PROGRESS_EVERY:
-        return
-    if cancelled and cancelled():
-        raise ImportCancelled(tr("The import was stopped; nothing was imported."))
-    session.flush()
-    if progress:
-        progress(index, total)
-
-
-def _done(total: int, progress: Progress | None) -> None:
-    if progress:
-        progress(total, total)
+def _asset_codes(codes: list[Code], asset_id: str, tag_key: str, serial: str) -> None:
+    codes.append((asset_id, None, "tag", tag_key))
+    if serial.strip():
+        codes.append((asset_id, None, "serial", code_key(serial)))

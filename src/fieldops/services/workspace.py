@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from fieldops.services.assets import AssetService
 from fieldops.services.catalogue import CatalogueService
 from fieldops.services.datadir import DataDir
 from fieldops.services.incidents import IncidentService
@@ -54,6 +55,7 @@ class Workspace:
         self.lookup = LookupService(self.db)
         self.incidents = IncidentService(self.db, blobs, thumbnails)
         self.catalogue = CatalogueService(self.db)
+        self.assets = AssetService(self.db, self.incidents)
         self.review = SyncReview(self.db)
         self.sync = SyncService(self.db, blobs)
         log.info("workspace open")
