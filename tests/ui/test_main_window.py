@@ -201,3 +201,22 @@ def test_scan_from_a_photo_without_a_code_says_so(
 ) -> None:
     window.scan_photo(photos_dir / "water-damage-with-gps.jpg")
     qtbot.waitUntil(lambda: "move closer" in window.status.currentMessage(), timeout=20_000)
+
+
+def test_unknown_label_is_registered_as_provisional(qtbot, window: MainWindow) -> None:
+    from fieldops.ui.provisional_dialog import ProvisionalAssetDialog
+
+    scan(qtbot, window, "IT-NEW-0042")
+    assert window.card._register.isVisible()
+    window.card._register.click()
+    dialog = window._dialogs[-1]
+    assert isinstance(dialog, ProvisionalAssetDialog) and dialog.tag.text() == "IT-NEW-0042"
+    qtbot.waitUntil(lambda: dialog.location.count() > 0, timeout=10_000)
+    dialog.location.setCurrentText("HQ-DC1 / Server Room B3")
+    dialog.serial.setText("5CG0042NEW")
+    with qtbot.waitSignal(window.lookup_shown, timeout=10_000) as shown:
+        dialog.save()
+    card = shown.args[0].card
+    assert card is not None and card.provisional and card.place.room == "Server Room B3"
+    assert "provisional" in window.card._title.text()
+    assert window.workspace.sync.status().changes == 1

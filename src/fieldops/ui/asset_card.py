@@ -48,6 +48,8 @@ class AssetCardView(QWidget):
     incident_requested = Signal(str)
     # (incident id) when the person opens one of the asset's incidents
     incident_opened = Signal(str)
+    # (code) when the person asks to register an unknown code as a provisional asset
+    register_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -57,7 +59,18 @@ class AssetCardView(QWidget):
         self._message = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self._message.setWordWrap(True)
         self._message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._stack.addWidget(self._message)
+        self._register = QPushButton(self.tr("&Register this asset…"))
+        self._register.setAutoDefault(False)
+        self._register.setVisible(False)
+        self._register.clicked.connect(lambda: self.register_requested.emit(self._missing))
+        self._missing = ""
+        message_page = QWidget()
+        message_column = QVBoxLayout(message_page)
+        message_column.addStretch(1)
+        message_column.addWidget(self._message)
+        message_column.addWidget(self._register, 0, Qt.AlignmentFlag.AlignHCenter)
+        message_column.addStretch(1)
+        self._stack.addWidget(message_page)
         self._stack.addWidget(self._build_card())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -145,6 +158,7 @@ class AssetCardView(QWidget):
     def show_hint(self) -> None:
         """The empty state: tells the person what to do."""
         self.card = None
+        self._register.setVisible(False)
         self._message.setText(
             "<h2>"
             + self.tr("Scan an asset label")
@@ -156,6 +170,7 @@ class AssetCardView(QWidget):
 
     def show_result(self, result: LookupResult) -> None:
         """Shows a lookup's answer: the card, or exactly what was read when nothing matched."""
+        self._register.setVisible(False)
         if result.misread:
             self.card = None
             self._message.setText(
@@ -178,6 +193,8 @@ class AssetCardView(QWidget):
                 + self.tr("Check the label and scan again, or import the site's catalogue.")
                 + "</p>"
             )
+            self._missing = result.code
+            self._register.setVisible(bool(result.code))
             self._stack.setCurrentIndex(0)
             return
         self.show_card(result.card, result.matched_kind, result.other_matches)

@@ -37,6 +37,7 @@ from fieldops.ui.incident_dialog import IncidentDialog
 from fieldops.ui.incident_list import IncidentListView
 from fieldops.ui.incident_view import IncidentViewDialog
 from fieldops.ui.lanes import Job, Lanes
+from fieldops.ui.provisional_dialog import ProvisionalAssetDialog
 from fieldops.ui.review_dialog import ReviewDialog
 from fieldops.ui.scan_field import ScanField
 from fieldops.ui.scan_listener import ScanListener
@@ -105,6 +106,7 @@ class MainWindow(QMainWindow):
         self.card = AssetCardView()
         self.card.incident_requested.connect(lambda _id: self.new_incident())
         self.card.incident_opened.connect(self.open_incident)
+        self.card.register_requested.connect(self.register_asset)
         self.incident_list = IncidentListView()
         self.incident_list.refresh_requested.connect(self._load_incidents)
         self.incident_list.incident_opened.connect(self.open_incident)
@@ -310,6 +312,16 @@ class MainWindow(QMainWindow):
         self._dialogs.append(dialog)
         dialog.open()
         dialog.title.setFocus()
+
+    def register_asset(self, code: str) -> None:
+        """Opens the form to register an unknown label as a provisional asset."""
+        if self.workspace is None:
+            return
+        dialog = ProvisionalAssetDialog(self.workspace, self.lanes, code, self)
+        dialog.asset_registered.connect(lambda _id: (self.look_up(code), self.refresh()))
+        dialog.finished.connect(lambda _r: self._dialog_closed(dialog))
+        self._dialogs.append(dialog)
+        dialog.open()
 
     def _dialog_closed(self, dialog: Any) -> None:
         if dialog in self._dialogs:
