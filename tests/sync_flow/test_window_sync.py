@@ -13,19 +13,20 @@ from tests.sync.central import USERS
 from tests.sync_flow.test_sync_flow import log_incident
 
 
-def test_f5_syncs_and_the_status_bar_follows(
-    qtbot,
-    open_window,
-    demo_template: Path,
-    tmp_path: Path,
-    central,
-) -> None:
-    data_dir = copy_data_dir(demo_template, tmp_path / "laptop")
-    window = open_window(data_dir)
+def signed_in_window(open_window, demo_template: Path, tmp_path: Path, central, title: str):
+    """A real window on a copy of the demo data, signed in as tom, with one incident queued."""
+    window = open_window(copy_data_dir(demo_template, tmp_path / "laptop"))
     workspace = window.workspace
     workspace.sync.credentials = CredentialStore(session_only=True)
     workspace.sync.login(central.url, "tom", USERS["tom"][2])
-    log_incident(workspace, "Window sync")
+    log_incident(workspace, title)
+    return window, workspace
+
+
+def test_f5_syncs_and_the_status_bar_follows(
+    qtbot, open_window, demo_template: Path, tmp_path: Path, central
+) -> None:
+    window, _ = signed_in_window(open_window, demo_template, tmp_path, central, "Window sync")
     window.refresh()
     qtbot.waitUntil(lambda: "1 changes" in window.sync_bar.waiting.text(), timeout=10_000)
 
@@ -51,18 +52,11 @@ def test_f5_when_not_signed_in_opens_the_sign_in(
 
 
 def test_offline_server_is_shown_offline_and_keeps_the_queue(
-    qtbot,
-    open_window,
-    demo_template: Path,
-    tmp_path: Path,
-    central,
+    qtbot, open_window, demo_template: Path, tmp_path: Path, central
 ) -> None:
-    data_dir = copy_data_dir(demo_template, tmp_path / "laptop")
-    window = open_window(data_dir)
-    workspace = window.workspace
-    workspace.sync.credentials = CredentialStore(session_only=True)
-    workspace.sync.login(central.url, "tom", USERS["tom"][2])
-    log_incident(workspace, "Queued offline")
+    window, workspace = signed_in_window(
+        open_window, demo_template, tmp_path, central, "Queued offline"
+    )
     from fieldops.sync import local
     from tests.support.tls import closed_port
 
