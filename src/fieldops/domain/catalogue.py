@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import chain
 
 from fieldops.domain.errors import ValidationError
 from fieldops.domain.identifiers import code_key
@@ -386,7 +387,7 @@ def sniff_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _records(lines: list[str], delimiter: str) -> Iterable[tuple[int, list[str] | str]]:
+def _records(lines: Iterable[str], delimiter: str) -> Iterable[tuple[int, list[str] | str]]:
     """Each CSV record with the line it starts on; a record that breaks CSV gives its error."""
     reader = csv.reader(lines, delimiter=delimiter, strict=True)
     start = 1
@@ -411,20 +412,68 @@ def parse_catalogue(
     the header. Raises CatalogueError when the file as a whole cannot be read.
     """
     text = source if isinstance(source, str | bytes) else "".join(_with_newlines(source))
-    lines = to_text(text).splitlines(keepends=True)
-    if not any(line.strip() for line in lines):
+    stream = stream_catalogue(to_text(text).splitlines(keepends=True), fmt)
+    result = ParseResult(format=stream.format)
+    for item in stream.items:
+        if isinstance(item, AssetRow):
+            result.assets.append(item)
+        elif isinstance(item, ComponentRow):
+            result.components.append(item)
+        else:
+            result.errors.append(item)
+    return result
+
+
+CatalogueItem = AssetRow | ComponentRow | RowError
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueStream:
+    """A catalogue read as it is iterated: its format, then its rows and refused lines in order."""
+
+    format: CatalogueFormat
+    items: Iterator[CatalogueItem]
+
+
+def stream_catalogue(lines: Iterable[str], fmt: CatalogueFormat | None = None) -> CatalogueStream:
+    """Reads a catalogue from its text lines (with their line ends), one row at a time.
+
+    The header is read at once, so a file that is not a catalogue raises CatalogueError here;
+    rows, and the lines refused, come as `items` is iterated, in file order. Only the keys of
+    the rows already seen are kept, to refuse repeats.
+    """
+    remaining = iter(lines)
+    offset = 0
+    for first_line in remaining:
+        if first_line.strip():
+            break
+        offset += 1
+    else:
         raise CatalogueError("The file is empty: there is no header line and no row.")
-    first = next(i for i, line in enumerate(lines) if line.strip())
-    delimiter = sniff_delimiter(lines[first])
-    records = iter(_records(lines[first:], delimiter))
+    records = iter(_records(chain([first_line], remaining), sniff_delimiter(first_line)))
     _, header = next(records)
     if isinstance(header, str):
         raise CatalogueError(f"The header line is {header}.")
     fmt = fmt or detect_format(header)
     columns = _column_map(fmt, header)
-    result = ParseResult(format=fmt)
-    _collect(result, records, columns, len(header), first)
-    return result
+    return CatalogueStream(fmt, _items(fmt, records, columns, len(header), offset))
+
+
+def decode_lines(raw_lines: Iterable[bytes]) -> Iterator[str]:
+    """The text lines of a file read as lines of bytes: UTF-8 with or without a byte-order mark.
+
+    Gives the same lines as decoding the whole file and splitting it, without holding it all.
+    """
+    for number, raw in enumerate(raw_lines, 1):
+        try:
+            text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            # A UTF-8 sequence never holds a newline byte, so lines of bytes decode one by one.
+            raise CatalogueError(
+                f"The file is not UTF-8 text (line {number}). Save it as 'CSV UTF-8' and import "
+                "again."
+            ) from None
+        yield from text.splitlines(keepends=True)
 
 
 def _with_newlines(lines: Iterable[str]) -> Iterable[str]:
@@ -433,38 +482,33 @@ def _with_newlines(lines: Iterable[str]) -> Iterable[str]:
         yield line if line.endswith(("\n", "\r")) else line + "\n"
 
 
-def _collect(
-    result: ParseResult,
+def _items(
+    fmt: CatalogueFormat,
     records: Iterable[tuple[int, list[str] | str]],
     columns: dict[str, int | None],
     width: int,
     offset: int,
-) -> None:
+) -> Iterator[CatalogueItem]:
     """Turns records into rows or errors, refusing repeats of the same asset or part."""
-    build = _BUILDERS[result.format]
-    seen: dict[tuple[str, ...], int] = {}
+    build = _BUILDERS[fmt]
+    seen: dict[str, int] = {}
     for start, record in records:
         line = start + offset
         if isinstance(record, str):
-            result.errors.append(RowError(line, record))
+            yield RowError(line, record)
             continue
         if not any(value.strip() for value in record):
             continue
         try:
-            row = _row(record, columns, width)
-            built = build(line, row)
+            built = build(line, _row(record, columns, width))
         except RowValueError as problem:
-            result.errors.append(RowError(line, str(problem)))
+            yield RowError(line, str(problem))
             continue
-        key = _identity(built)
-        if key in seen:
-            result.errors.append(RowError(line, _repeat_reason(built, seen[key])))
+        first = seen.setdefault(_identity(built), line)
+        if first != line:
+            yield RowError(line, _repeat_reason(built, first))
             continue
-        seen[key] = line
-        if isinstance(built, AssetRow):
-            result.assets.append(built)
-        else:
-            result.components.append(built)
+        yield built
 
 
 def _row(record: list[str], columns: dict[str, int | None], width: int) -> Row:
@@ -478,11 +522,16 @@ def _row(record: list[str], columns: dict[str, int | None], width: int) -> Row:
     }
 
 
-def _identity(row: AssetRow | ComponentRow) -> tuple[str, ...]:
-    """What makes a row the same record as another in one file."""
+def _identity(row: AssetRow | ComponentRow) -> str:
+    """What makes a row the same record as another in one file, as one compact string.
+
+    A million rows' keys are held while a file is read, so a key is one string, not a tuple.
+    A kind never holds NUL, and the tag's length comes before it, so no two keys mix up.
+    """
     if isinstance(row, AssetRow):
-        return (code_key(row.asset_tag),)
-    return (code_key(row.asset_tag), row.kind, row.slot.casefold())
+        return code_key(row.asset_tag)
+    tag = code_key(row.asset_tag)
+    return f"{row.kind}\0{len(tag)}\0{tag}{row.slot.casefold()}"
 
 
 def _repeat_reason(row: AssetRow | ComponentRow, first_line: int) -> str:

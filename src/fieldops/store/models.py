@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from fieldops.domain.identifiers import new_id
@@ -111,7 +111,15 @@ class AssetCode(Base):
     """One identifier an asset answers to, in its matching form, so one query serves every scan."""
 
     __tablename__ = "asset_codes"
-    __table_args__ = (Index("ix_asset_codes_code", "code"),)
+    __table_args__ = (
+        Index("ix_asset_codes_code", "code"),
+        # A part's codes are replaced and cascade-deleted by its id; only parts' codes have one.
+        Index(
+            "ix_asset_codes_component_id",
+            "component_id",
+            sqlite_where=text("component_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
