@@ -249,7 +249,9 @@ class _Run:
         errors: list[RowError] = []
         chunk: list[AssetRow | ComponentRow] = []
         good = 0
-        with self.writer.large_cache(), self.writer.indexes_built_after(self._first_load(expected)):
+        # The indexes are built after the page cache is back to its usual size: SQLite sizes
+        # the sort that builds them by the cache, and both at once would double the memory.
+        with self.writer.indexes_built_after(self._first_load(expected)), self.writer.large_cache():
             for item in items:
                 if isinstance(item, RowError):
                     errors.append(item)

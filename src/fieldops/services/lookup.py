@@ -173,12 +173,19 @@ def summarise(session: Session, incident: Incident) -> IncidentSummary:
 # in a few small indexed queries, with none of the ORM's per-query overhead (the ORM version
 # took about fifty times as long as a bare indexed query).
 CODES_SQL = "SELECT asset_id, kind FROM asset_codes WHERE code = ?"
-# The asset with its own location, if any, in one statement; the location's parents follow.
+# The asset, its location and that location's parent (a rack and its room), and the site the
+# place is most likely in, in one statement; deeper locations and another site follow if need be.
 ASSET_SQL = (
     "SELECT a.id, a.asset_tag, a.serial, a.name, a.manufacturer, a.model, a.model_number, "
     "a.category, a.status, a.provisional, a.site_code, a.location_id, a.rack_u, a.rack_face, "
-    "l.kind, l.name, l.site_code, l.parent_id "
-    "FROM assets AS a LEFT JOIN locations AS l ON l.id = a.location_id WHERE a.id = ?"
+    "l.kind, l.name, l.site_code, l.parent_id, p.kind, p.name, p.site_code, p.parent_id, "
+    "s.code, s.name "
+    "FROM assets AS a "
+    "LEFT JOIN locations AS l ON l.id = a.location_id "
+    "LEFT JOIN locations AS p ON p.id = l.parent_id "
+    "LEFT JOIN sites AS s ON s.code = "
+    "coalesce(nullif(a.site_code, ''), nullif(l.site_code, ''), nullif(p.site_code, '')) "
+    "WHERE a.id = ?"
 )
 LOCATION_SQL = "SELECT kind, name, site_code, parent_id FROM locations WHERE id = ?"
 SITE_SQL = "SELECT name FROM sites WHERE code = ?"
@@ -269,8 +276,7 @@ class LookupService:
             return None
         (ident, tag, serial, name, maker, model, number, category, status, provisional) = asset[:10]
         site_code, location_id, rack_u, rack_face = asset[10:14]
-        location = asset[14:] if asset[14] is not None else None
-        site_code, site_name, room, rack = self._place(cursor, location, site_code)
+        place = self._place(cursor, asset[14:], site_code)
         return AssetCard(
             id=ident,
             asset_tag=tag,
@@ -282,7 +288,7 @@ class LookupService:
             category=category,
             status=status,
             provisional=bool(provisional),
-            place=Place(site_code, site_name, room, rack, rack_u, rack_face),
+            place=Place(*place, rack_u, rack_face),
             location_id=location_id,
             components=[
                 ComponentView(*part) for part in cursor.execute(COMPONENTS_SQL, (asset_id,))
@@ -294,12 +300,15 @@ class LookupService:
 
     @staticmethod
     def _place(
-        cursor: DBAPICursor, location: tuple[Any, ...] | None, site_code: str | None
+        cursor: DBAPICursor, joined: tuple[Any, ...], site_code: str | None
     ) -> tuple[str | None, str, str, str]:
-        """What `place_of` answers (site code and name, room, rack), walking up from `location`.
+        """What `place_of` answers (site code and name, room, rack), walking up the locations.
 
-        `location` is the asset's own location as (kind, name, site code, parent id).
+        `joined` holds the asset's location and its parent, each as (kind, name, site code,
+        parent id) or NULLs, then the code and name of the site the statement guessed.
         """
+        location = joined[0:4] if joined[0] is not None else None
+        ahead = {joined[3]: joined[4:8]} if joined[4] is not None else {}
         room = rack = ""
         for _ in range(MAX_LOCATION_DEPTH):
             if location is None:
@@ -310,8 +319,17 @@ class LookupService:
             elif kind in ("room", "building") and not room:
                 room = name
             site_code = site_code or in_site
-            location = cursor.execute(LOCATION_SQL, (parent,)).fetchone() if parent else None
-        site = cursor.execute(SITE_SQL, (site_code,)).fetchone() if site_code else None
+            if not parent:
+                location = None
+            elif parent in ahead:
+                location = ahead.pop(parent)
+            else:
+                location = cursor.execute(LOCATION_SQL, (parent,)).fetchone()
+        if not site_code:
+            return site_code, "", room, rack
+        if site_code == joined[8]:
+            return site_code, joined[9], room, rack
+        site = cursor.execute(SITE_SQL, (site_code,)).fetchone()
         return site_code, site[0] if site else "", room, rack
 
     def _incident(self, row: tuple[Any, ...], asset_tag: str) -> IncidentSummary:
