@@ -251,11 +251,15 @@ def test_cancel_after_chunks_were_written_leaves_nothing_and_keeps_the_indexes(
     assert indexes(workspace) == schema
 
 
-def test_progress_counts_rows_up_to_the_total(workspace: Workspace, tmp_path: Path) -> None:
+@pytest.mark.parametrize("line_end", ["\n", "\r\n", "\r"])
+def test_progress_counts_rows_up_to_the_total(
+    workspace: Workspace, tmp_path: Path, line_end: str
+) -> None:
+    path = write_catalogue(tmp_path / "a.csv", SPEC)
+    path.write_bytes(path.read_bytes().replace(b"\n", line_end.encode()))
     seen: list[tuple[int, int]] = []
-    workspace.catalogue.import_file(
-        write_catalogue(tmp_path / "a.csv", SPEC), progress=lambda d, t: seen.append((d, t))
-    )
+    report = workspace.catalogue.import_file(path, progress=lambda d, t: seen.append((d, t)))
+    assert report.created == SPEC.assets
     assert seen[0] == (0, SPEC.assets) and seen[-1] == (SPEC.assets, SPEC.assets)
     done = [d for d, _ in seen]
     assert done == sorted(done) and all(d <= t for d, t in seen)
@@ -336,15 +340,32 @@ TRICKY_FILES = [
 ]
 
 
+def pieces(data: bytes, size: int | None) -> list[bytes]:
+    """The file cut into pieces of `size` bytes, or into lines (None)."""
+    if size is None:
+        return list(io.BytesIO(data))
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+PIECE_SIZES = [None, 1, 2, 3, 7, 1 << 20]
+
+
+@pytest.mark.parametrize("size", PIECE_SIZES)
 @pytest.mark.parametrize("data", TRICKY_FILES)
-def test_the_stream_reads_what_the_whole_file_parser_reads(data: bytes) -> None:
+def test_the_stream_reads_what_the_whole_file_parser_reads(data: bytes, size: int | None) -> None:
     whole = parse_catalogue(data)
-    stream = stream_catalogue(decode_lines(io.BytesIO(data)))
+    stream = stream_catalogue(decode_lines(pieces(data, size)))
     items = list(stream.items)
     assert stream.format is whole.format
     assert [i for i in items if isinstance(i, AssetRow)] == whole.assets
     assert [i for i in items if isinstance(i, ComponentRow)] == whole.components
     assert [i for i in items if not isinstance(i, AssetRow | ComponentRow)] == whole.errors
+
+
+@pytest.mark.parametrize("size", PIECE_SIZES)
+def test_lines_come_out_whole_however_the_bytes_are_cut(size: int | None) -> None:
+    text = "\ufeffa,b\r\nc\rd\n\ne\u00e9\u20ac\U0001f600\r\r\nlast"
+    assert list(decode_lines(pieces(text.encode(), size))) == text[1:].splitlines(keepends=True)
 
 
 def test_parts_whose_tag_and_slot_run_together_are_not_repeats() -> None:
@@ -354,14 +375,26 @@ def test_parts_whose_tag_and_slot_run_together_are_not_repeats() -> None:
     assert [e.line for e in result.errors] == [4, 6]
 
 
+@pytest.mark.parametrize("size", PIECE_SIZES)
 @pytest.mark.parametrize(
-    "data", [b"", b"\n \n", FIELDOPS_HEADER.encode() + b"T-1,\xff\n", b'"unclosed\n']
+    "data",
+    [
+        b"",
+        b"\n \n",
+        b"\xef\xbb",
+        FIELDOPS_HEADER.encode() + b"T-1,\xff\n",
+        FIELDOPS_HEADER.encode() + b"T-1,S1,,,,,,,HQ,,,,,\n\nT-2,\xe2\x82\n",
+        FIELDOPS_HEADER.encode() + b"T-1,S1,,,,,,,HQ,,,,,\nT-2,\xe2\x82",
+        b'"unclosed\n',
+    ],
 )
-def test_the_stream_refuses_what_the_whole_file_parser_refuses(data: bytes) -> None:
+def test_the_stream_refuses_what_the_whole_file_parser_refuses(
+    data: bytes, size: int | None
+) -> None:
     with pytest.raises(CatalogueError) as whole:
         parse_catalogue(data)
     with pytest.raises(CatalogueError) as streamed:
-        list(stream_catalogue(decode_lines(io.BytesIO(data))).items)
+        list(stream_catalogue(decode_lines(pieces(data, size))).items)
     assert streamed.value.message == whole.value.message
 
 

@@ -6,6 +6,7 @@ decides what to do with the rows (the desktop import and the server import both 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -373,10 +374,7 @@ def to_text(source: str | bytes) -> str:
     try:
         return source.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = source.count(b"\n", 0, exc.start) + 1
-        raise CatalogueError(
-            f"The file is not UTF-8 text (line {line}). Save it as 'CSV UTF-8' and import again."
-        ) from None
+        raise _not_utf8(source.count(b"\n", 0, exc.start) + 1) from None
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -459,21 +457,41 @@ def stream_catalogue(lines: Iterable[str], fmt: CatalogueFormat | None = None) -
     return CatalogueStream(fmt, _items(fmt, records, columns, len(header), offset))
 
 
-def decode_lines(raw_lines: Iterable[bytes]) -> Iterator[str]:
-    """The text lines of a file read as lines of bytes: UTF-8 with or without a byte-order mark.
+def decode_lines(pieces: Iterable[bytes]) -> Iterator[str]:
+    """The text lines of a file given in pieces of bytes (blocks or lines, in file order).
 
-    Gives the same lines as decoding the whole file and splitting it, without holding it all.
+    UTF-8 with or without a byte-order mark. Gives the same lines as decoding the whole file
+    and splitting it, holding only one piece and one unfinished line at a time.
     """
-    for number, raw in enumerate(raw_lines, 1):
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    carry, newlines, at_start = "", 0, True
+    for piece in pieces:
+        # A character cut between pieces waits in the decoder; error positions count from it.
+        waiting = decoder.getstate()[0]
         try:
-            text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError:
-            # A UTF-8 sequence never holds a newline byte, so lines of bytes decode one by one.
-            raise CatalogueError(
-                f"The file is not UTF-8 text (line {number}). Save it as 'CSV UTF-8' and import "
-                "again."
-            ) from None
-        yield from text.splitlines(keepends=True)
+            text = decoder.decode(piece)
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(newlines + (waiting + piece).count(b"\n", 0, exc.start) + 1) from None
+        newlines += piece.count(b"\n")
+        if at_start and text:
+            text, at_start = text.removeprefix("\ufeff"), False
+        lines = (carry + text).splitlines(keepends=True)
+        # The last line may go on in the next piece (or its "\r" be followed by "\n" there).
+        carry = lines.pop() if lines else ""
+        yield from lines
+    try:
+        text = decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise _not_utf8(newlines + 1) from None
+    yield from (carry + (text.removeprefix("\ufeff") if at_start else text)).splitlines(
+        keepends=True
+    )
+
+
+def _not_utf8(line: int) -> CatalogueError:
+    return CatalogueError(
+        f"The file is not UTF-8 text (line {line}). Save it as 'CSV UTF-8' and import again."
+    )
 
 
 def _with_newlines(lines: Iterable[str]) -> Iterable[str]:

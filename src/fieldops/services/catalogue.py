@@ -73,6 +73,7 @@ CHUNK = 2000
 # of a million assets are written in random order, and rereading their pages costs more than
 # the memory.
 IMPORT_CACHE_KIB = 96 * 1024
+READ_BLOCK = 1 << 20
 # From this many rows, a first import builds the codes table's indexes once at the end.
 BULK_ROWS = 20_000
 
@@ -148,22 +149,28 @@ def _opened(path: Path) -> Iterator[IO[bytes]]:
         yield handle
 
 
-def _read_lines(path: Path, handle: IO[bytes]) -> Iterator[bytes]:
-    """The file's lines of bytes; a read that fails half-way is a plain error."""
+def _read_blocks(path: Path, handle: IO[bytes]) -> Iterator[bytes]:
+    """The file's bytes in blocks; a read that fails half-way is a plain error."""
     try:
-        yield from handle
+        while block := handle.read(READ_BLOCK):
+            yield block
     except OSError as exc:
         raise _unreadable(path, exc) from None
 
 
 def _count_lines(handle: IO[bytes]) -> int:
-    """How many lines the file has (for progress), read in blocks; the file is rewound."""
-    lines, last = 0, b"\n"
-    while block := handle.read(1 << 20):
-        lines += block.count(b"\n")
+    """About how many lines the file has (for progress), read in blocks; the file is rewound.
+
+    Line ends are LF, CR LF or, from some spreadsheets, CR alone: whichever is more common.
+    """
+    feeds = returns = 0
+    last = b"\n"
+    while block := handle.read(READ_BLOCK):
+        feeds += block.count(b"\n")
+        returns += block.count(b"\r")
         last = block[-1:]
     handle.seek(0)
-    return lines + (last != b"\n")
+    return max(feeds, returns) + (last not in (b"\n", b"\r"))
 
 
 class CatalogueService:
@@ -189,7 +196,7 @@ class CatalogueService:
                 raise _unreadable(path, exc) from None
 
             def work(session: Session) -> ImportReport:
-                stream = stream_catalogue(decode_lines(_read_lines(path, handle)), fmt)
+                stream = stream_catalogue(decode_lines(_read_blocks(path, handle)), fmt)
                 run = _Run(session, stream.format, skip_bad_rows, progress, cancelled)
                 return run.apply(stream.items, expected)
 
