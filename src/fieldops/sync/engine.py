@@ -264,7 +264,8 @@ class SyncEngine:
                 if not is_transient(exc) or attempt == self.attempts:
                     self._remember(exc)
                     raise
-                pause = self.backoff_s * (2 ** (attempt - 1)) * (0.5 + random.random())  # noqa: S311
+                jitter = 0.5 + random.random()  # noqa: S311 - spreading retries, not secrets
+                pause = self.backoff_s * (2 ** (attempt - 1)) * jitter
                 log.info(
                     "sync step failed (%s); retry %d in %.1f s", type(exc).__name__, attempt, pause
                 )
