@@ -27,7 +27,7 @@ from fieldops.services.datadir import DataDir
 from fieldops.services.incidents import INCIDENT_FIELDS, IncidentDraft, PreparedPhoto
 from fieldops.services.workspace import Workspace
 from fieldops.store.models import Incident
-from fieldops.store.outbox import enqueue
+from fieldops.store.outbox import enqueue_create
 from fieldops.sync.credentials import CredentialStore
 from fieldops.sync.transport import SyncClient
 
@@ -62,8 +62,7 @@ def _queue(workspace: Workspace, asset_id: str, folder: Path) -> None:
             )  # fmt: skip
             session.add(incident)
             session.flush()
-            fields = {n: getattr(incident, n) for n in INCIDENT_FIELDS}
-            enqueue(session, "incident", incident.id, "create", fields)
+            enqueue_create(session, "incident", incident, INCIDENT_FIELDS)
 
     workspace.db.write(many)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -14,10 +13,10 @@ from fieldops.domain.errors import NotFoundError, ValidationError
 from fieldops.domain.identifiers import code_key, new_id
 from fieldops.domain.times import utcnow
 from fieldops.i18n import tr
-from fieldops.services.incidents import PHOTO_FIELDS, IncidentService, PreparedPhoto
+from fieldops.services.incidents import IncidentService, PreparedPhoto, link_photo
 from fieldops.store.database import Database
-from fieldops.store.models import Asset, AssetCode, BlobUpload, Location, Photo
-from fieldops.store.outbox import enqueue
+from fieldops.store.models import Asset, AssetCode, Location
+from fieldops.store.outbox import enqueue_create
 
 log = logging.getLogger(__name__)
 
@@ -78,22 +77,7 @@ class AssetService:
         session.add(AssetCode(asset_id=asset.id, kind="tag", code=code_key(tag)))
         if asset.serial:
             session.add(AssetCode(asset_id=asset.id, kind="serial", code=code_key(asset.serial)))
-        enqueue(session, "asset", asset.id, "create", {n: getattr(asset, n) for n in ASSET_FIELDS})
+        enqueue_create(session, "asset", asset, ASSET_FIELDS)
         if prepared is not None:
-            self._label_photo(session, asset, prepared, now)
+            link_photo(session, prepared, now, asset_id=asset.id)
         return asset.id
-
-    def _label_photo(
-        self, session: Session, asset: Asset, prepared: PreparedPhoto, now: datetime
-    ) -> None:
-        photo = Photo(
-            id=new_id(), asset_id=asset.id, sha256=prepared.sha256, size=prepared.size,
-            mime=prepared.mime, width=prepared.width, height=prepared.height,
-            original_name=prepared.original_name, original_sha256=prepared.original_sha256,
-            created_at=now,
-        )  # fmt: skip
-        session.add(photo)
-        if session.get(BlobUpload, prepared.sha256) is None:
-            session.add(BlobUpload(sha256=prepared.sha256, size=prepared.size))
-        session.flush()
-        enqueue(session, "photo", photo.id, "create", {n: getattr(photo, n) for n in PHOTO_FIELDS})

@@ -32,7 +32,7 @@ from fieldops.services.lookup import IncidentSummary, Place, place_of, summarise
 from fieldops.store.blobs import BlobStore
 from fieldops.store.database import Database
 from fieldops.store.models import Asset, BlobUpload, Incident, Location, Photo
-from fieldops.store.outbox import enqueue
+from fieldops.store.outbox import enqueue, enqueue_create
 
 log = logging.getLogger(__name__)
 
@@ -167,8 +167,34 @@ def _check_draft(draft: IncidentDraft) -> None:
         raise ValidationError(tr("Say which asset or location the incident is about."))
 
 
-def _row_fields(row: Any, names: list[str]) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in names}
+def link_photo(
+    session: Session,
+    prepared: PreparedPhoto,
+    now: datetime,
+    *,
+    incident_id: str | None = None,
+    asset_id: str | None = None,
+) -> Photo:
+    """Records a prepared photo on an incident or an asset, queues it and its upload."""
+    photo = Photo(
+        id=new_id(),
+        incident_id=incident_id,
+        asset_id=asset_id,
+        sha256=prepared.sha256,
+        size=prepared.size,
+        mime=prepared.mime,
+        width=prepared.width,
+        height=prepared.height,
+        original_name=prepared.original_name,
+        original_sha256=prepared.original_sha256,
+        created_at=now,
+    )
+    session.add(photo)
+    if session.get(BlobUpload, prepared.sha256) is None:
+        session.add(BlobUpload(sha256=prepared.sha256, size=prepared.size))
+    session.flush()
+    enqueue_create(session, "photo", photo, PHOTO_FIELDS)
+    return photo
 
 
 class IncidentService:
@@ -246,32 +272,10 @@ class IncidentService:
         )
         session.add(incident)
         session.flush()
-        enqueue(session, "incident", incident.id, "create", _row_fields(incident, INCIDENT_FIELDS))
+        enqueue_create(session, "incident", incident, INCIDENT_FIELDS)
         for prepared in photos:
-            self._link_photo(session, incident, prepared, now)
+            link_photo(session, prepared, now, incident_id=incident.id, asset_id=incident.asset_id)
         return incident.id
-
-    def _link_photo(
-        self, session: Session, incident: Incident, prepared: PreparedPhoto, now: datetime
-    ) -> None:
-        photo = Photo(
-            id=new_id(),
-            incident_id=incident.id,
-            asset_id=incident.asset_id,
-            sha256=prepared.sha256,
-            size=prepared.size,
-            mime=prepared.mime,
-            width=prepared.width,
-            height=prepared.height,
-            original_name=prepared.original_name,
-            original_sha256=prepared.original_sha256,
-            created_at=now,
-        )
-        session.add(photo)
-        if session.get(BlobUpload, prepared.sha256) is None:
-            session.add(BlobUpload(sha256=prepared.sha256, size=prepared.size))
-        session.flush()
-        enqueue(session, "photo", photo.id, "create", _row_fields(photo, PHOTO_FIELDS))
 
     def _site_of(self, session: Session, draft: IncidentDraft) -> str | None:
         if draft.asset_id is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -38,6 +39,11 @@ def enqueue(
     )
     session.add(row)
     return row
+
+
+def enqueue_create(session: Session, entity: str, row: Any, names: Sequence[str]) -> Outbox:
+    """Queues the creation of a new row, with the named fields as they now stand."""
+    return enqueue(session, entity, row.id, "create", {n: getattr(row, n) for n in names})
 
 
 def pending_count(session: Session) -> int:
