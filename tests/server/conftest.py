@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 
 from fieldops.protocol import Role
 from fieldops.server import migrate
@@ -109,9 +110,9 @@ def seed_users(services: Services) -> None:
     """Adds the four test users."""
     now = services.settings.clock()
 
-    def work(session: object) -> None:
+    def work(session: Session) -> None:
         for name, (role, sites) in USERS.items():
-            create_user(session, services.passwords, name, role, sites, PASSWORDS[name], now)  # type: ignore[arg-type]
+            create_user(session, services.passwords, name, role, sites, PASSWORDS[name], now)
 
     in_transaction(services.factory, work)
 

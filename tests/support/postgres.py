@@ -65,7 +65,8 @@ class PostgresCluster:
         import psycopg
 
         with psycopg.connect(self.dsn(), autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+            statement = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+            connection.execute(statement)  # type: ignore[arg-type]
 
 
 def find_bin_dir() -> Path:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import uvicorn
 from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 
 from fieldops.protocol import Role
 from fieldops.server import migrate
@@ -77,9 +78,9 @@ def start_central(
     services: Services = app.state.services
     now = settings.clock()
 
-    def seed(session: object) -> None:
+    def seed(session: Session) -> None:
         for name, (role, sites, password) in USERS.items():
-            create_user(session, services.passwords, name, role, sites, password, now)  # type: ignore[arg-type]
+            create_user(session, services.passwords, name, role, sites, password, now)
 
     in_transaction(services.factory, seed)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -181,7 +181,8 @@ def _reset_sequences(connection: Any) -> None:
     for name in ("users", "tokens"):
         connection.execute(
             text(
-                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "  # noqa: S608 - fixed names
+                # Table names come from the schema, never from input.
+                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "  # noqa: S608
                 f"COALESCE((SELECT MAX(id) FROM {name}), 0) + 1, false)"
             )
         )
