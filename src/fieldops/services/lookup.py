@@ -23,23 +23,33 @@ from fieldops.store.models import Incident, Location, Site
 log = logging.getLogger(__name__)
 
 # Which identifier wins when one code matches several: a tag is what labels print.
-KIND_ORDER = {"tag": 0, "serial": 1, "component_serial": 2, "gs1_serial": 3, "mac": 4}
+# "label": a code a technician attached to an asset in the field (a relabelled asset, or a
+# label that reads differently from the catalogue); it travels as an asset_code change.
+KIND_ORDER = {
+    "tag": 0,
+    "serial": 1,
+    "component_serial": 2,
+    "gs1_serial": 3,
+    "mac": 4,
+    "label": 5,
+}
 KIND_LABELS = {
     "tag": "asset tag",
     "serial": "serial",
     "component_serial": "component serial",
     "gs1_serial": "GS1 serial",
     "mac": "MAC address",
+    "label": "attached label",
 }
 ALL_KINDS = tuple(KIND_ORDER)
 # Which stored identifiers each kind of candidate may match. A product number (GTIN), a
 # shipment (SSCC) or another system's record number names no single asset: never matched.
 CANDIDATE_KINDS: dict[CandidateKind, tuple[str, ...]] = {
     CandidateKind.ANY: ALL_KINDS,
-    CandidateKind.ASSET_TAG: ("tag",),
+    CandidateKind.ASSET_TAG: ("tag", "label"),
     CandidateKind.SERIAL: ("serial", "component_serial"),
     CandidateKind.GS1_SERIAL: ("serial", "component_serial", "gs1_serial"),
-    CandidateKind.GS1_ASSET_ID: ("tag", "gs1_serial"),
+    CandidateKind.GS1_ASSET_ID: ("tag", "gs1_serial", "label"),
 }
 _CONTROL = re.compile(r"[\x00-\x1c\x1e-\x1f\x7f]")
 
