@@ -13,6 +13,7 @@ from fieldops.services.catalogue import CatalogueService
 from fieldops.services.datadir import DataDir
 from fieldops.services.incidents import IncidentService
 from fieldops.services.lookup import LookupService
+from fieldops.services.replacements import ReplacementService
 from fieldops.services.sync_review import SyncReview
 from fieldops.services.sync_service import SyncService
 from fieldops.store import migrate
@@ -56,6 +57,7 @@ class Workspace:
         self.incidents = IncidentService(self.db, blobs, thumbnails)
         self.catalogue = CatalogueService(self.db)
         self.assets = AssetService(self.db, self.incidents)
+        self.replacements = ReplacementService(self.db)
         self.review = SyncReview(self.db)
         self.sync = SyncService(self.db, blobs)
         log.info("workspace open")

@@ -1,0 +1,202 @@
+"""Logging a part replacement: old serial out, new serial in, the RMA and the old part's fate."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from fieldops.domain.errors import NotFoundError, ValidationError
+from fieldops.domain.identifiers import code_key, new_id
+from fieldops.domain.times import utcnow
+from fieldops.i18n import tr
+from fieldops.store.database import Database
+from fieldops.store.models import Asset, AssetCode, Component, Incident, Replacement
+from fieldops.store.outbox import enqueue, enqueue_create
+
+log = logging.getLogger(__name__)
+
+REPLACEMENT_FIELDS = (
+    *("asset_id", "incident_id", "component_id", "old_serial", "new_serial"),
+    *("rma_number", "old_part_fate", "notes", "created_at"),
+)
+MAX_SERIAL = 128
+MAX_RMA = 64
+
+
+class OldPartFate(StrEnum):
+    """What became of the part that came out."""
+
+    RETURNED = "returned-to-vendor"
+    SCRAPPED = "scrapped"
+    SPARE = "kept-as-spare"
+    REPAIR = "sent-for-repair"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class ComponentChoice:
+    """A part of the asset the technician can say was replaced."""
+
+    id: str
+    kind: str
+    slot: str
+    model: str
+    serial: str
+
+
+@dataclass(frozen=True)
+class ReplacementDraft:
+    """What the technician filled in."""
+
+    asset_id: str
+    old_serial: str
+    new_serial: str
+    old_part_fate: OldPartFate
+    component_id: str | None = None
+    incident_id: str | None = None
+    rma_number: str = ""
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class ReplacementSummary:
+    """One replacement as the asset's history shows it."""
+
+    id: str
+    created_at: datetime
+    old_serial: str
+    new_serial: str
+    rma_number: str
+    old_part_fate: str
+    part: str
+
+
+def serial_problem(text: str, label: str) -> str | None:
+    """Why a serial cannot be saved, in one sentence, or None when it can."""
+    value = text.strip()
+    if not value:
+        return tr("Scan or type the {label}.").format(label=label)
+    if len(value) > MAX_SERIAL:
+        return tr("The {label} is longer than {n} characters; scan it again.").format(
+            label=label, n=MAX_SERIAL
+        )
+    if not value.isprintable():
+        return tr("The {label} holds characters a label cannot; scan it again.").format(
+            label=label
+        )
+    return None
+
+
+def draft_problem(old_serial: str, new_serial: str) -> str | None:
+    """Why a pair of serials cannot be saved, or None when both are valid and differ."""
+    problem = serial_problem(old_serial, tr("old serial")) or serial_problem(
+        new_serial, tr("new serial")
+    )
+    if problem:
+        return problem
+    if code_key(old_serial.strip()) == code_key(new_serial.strip()):
+        return tr("The new serial is the same as the old one; scan the new part's label.")
+    return None
+
+
+class ReplacementService:
+    """Records replacements in one transaction with the part's new serial, both queued."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def components(self, asset_id: str) -> list[ComponentChoice]:
+        """The asset's parts, by kind and slot."""
+        query = (
+            select(Component)
+            .where(Component.asset_id == asset_id)
+            .order_by(Component.kind, Component.slot, Component.serial)
+        )
+        with self._db.read() as session:
+            return [
+                ComponentChoice(c.id, c.kind, c.slot, c.model, c.serial)
+                for c in session.scalars(query)
+            ]
+
+    def record(self, draft: ReplacementDraft) -> str:
+        """Saves the replacement and returns its id; the part, if named, gets the new serial."""
+        problem = draft_problem(draft.old_serial, draft.new_serial)
+        if problem:
+            raise ValidationError(problem)
+        if len(draft.rma_number.strip()) > MAX_RMA:
+            raise ValidationError(
+                tr("The RMA number is longer than {n} characters.").format(n=MAX_RMA)
+            )
+        replacement_id = self._db.write(lambda session: self._insert(session, draft))
+        log.info("replacement %s recorded on asset %s", replacement_id, draft.asset_id)
+        return replacement_id
+
+    def _insert(self, session: Session, draft: ReplacementDraft) -> str:
+        if session.get(Asset, draft.asset_id) is None:
+            raise NotFoundError(tr("The asset is no longer in the local catalogue."))
+        if draft.incident_id is not None:
+            incident = session.get(Incident, draft.incident_id)
+            if incident is None or incident.asset_id != draft.asset_id:
+                raise NotFoundError(tr("Choose an incident of this asset, or none."))
+        row = Replacement(
+            id=new_id(),
+            asset_id=draft.asset_id,
+            incident_id=draft.incident_id,
+            component_id=draft.component_id,
+            old_serial=draft.old_serial.strip(),
+            new_serial=draft.new_serial.strip(),
+            rma_number=draft.rma_number.strip(),
+            old_part_fate=OldPartFate(draft.old_part_fate).value,
+            notes=draft.notes.strip(),
+            created_at=utcnow(),
+        )
+        session.add(row)
+        if draft.component_id is not None:
+            self._swap_serial(session, draft.asset_id, draft.component_id, row.new_serial)
+        session.flush()
+        enqueue_create(session, "replacement", row, REPLACEMENT_FIELDS)
+        return row.id
+
+    def _swap_serial(self, session: Session, asset_id: str, component_id: str, serial: str) -> None:
+        """The part now carries the new serial, and scans of it find the asset."""
+        component = session.get(Component, component_id)
+        if component is None or component.asset_id != asset_id:
+            raise NotFoundError(tr("Choose a part of this asset, or 'Other part'."))
+        component.serial = serial
+        session.execute(delete(AssetCode).where(AssetCode.component_id == component.id))
+        session.add(
+            AssetCode(
+                asset_id=asset_id,
+                component_id=component.id,
+                kind="component_serial",
+                code=code_key(serial),
+            )
+        )
+        enqueue(session, "component", component.id, "update", {"serial": serial}, component.version)
+
+    def history(self, asset_id: str) -> list[ReplacementSummary]:
+        """The asset's replacements, newest first."""
+        query = (
+            select(Replacement, Component)
+            .outerjoin(Component, Component.id == Replacement.component_id)
+            .where(Replacement.asset_id == asset_id)
+            .order_by(Replacement.created_at.desc())
+        )
+        with self._db.read() as session:
+            return [
+                ReplacementSummary(
+                    r.id,
+                    r.created_at,
+                    r.old_serial,
+                    r.new_serial,
+                    r.rma_number,
+                    r.old_part_fate,
+                    " ".join(p for p in (c.kind, c.slot) if p) if c is not None else "",
+                )
+                for r, c in session.execute(query).tuples()
+            ]
