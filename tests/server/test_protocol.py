@@ -44,9 +44,11 @@ def test_the_first_version_carries_the_kinds_the_client_has() -> None:
         "note",
         "photo",
         "replacement",
+        "asset_code",
+        "label_print",
     }
     append_only = {k.name for k in ENTITY_KINDS.values() if k.ownership is Ownership.APPEND_ONLY}
-    assert append_only == {"note", "photo", "replacement"}
+    assert append_only == {"note", "photo", "replacement", "asset_code", "label_print"}
     assert entity_kind("gizmo") is None
     assert 1 <= MIN_CLIENT_VERSION <= PROTOCOL_VERSION
 

@@ -6,11 +6,12 @@ the server's table; no new endpoint is needed.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from fieldops.domain.incidents import Category, Level, PhysicalSubtype, Priority, Status
 from fieldops.protocol.values import (
@@ -24,6 +25,37 @@ from fieldops.protocol.values import (
     UtcTime,
     Uuid,
 )
+
+
+def no_control(text: str) -> str:
+    """Text without control characters (a code, or a scan with its controls escaped)."""
+    if any(unicodedata.category(char) == "Cc" for char in text):
+        raise ValueError("contains a control character")
+    return text
+
+
+def not_blank(text: str) -> str:
+    """Text with something besides white space in it."""
+    if not text.strip():
+        raise ValueError("is blank")
+    return text
+
+
+CodeText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=128),
+    AfterValidator(no_control),
+    AfterValidator(not_blank),
+]
+"""A code as printed on a label: no control characters, leading zeros kept."""
+
+RawScan = Annotated[str, StringConstraints(max_length=256), AfterValidator(no_control)]
+"""What a scanner sent, with its control characters written out as escapes."""
+
+LayoutName = Annotated[
+    str, StringConstraints(min_length=1, max_length=64), AfterValidator(no_control)
+]
+"""A label layout such as avery-l7651 or zpl-203dpi-2x1in."""
 
 PartKind = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9 _-]{0,31}$")]
 """A part kind word: psu, disk, fan, dimm, battery, or another lower-case word."""
@@ -155,6 +187,30 @@ class ReplacementFields(EntityFields):
     created_at: UtcTime
 
 
+class AssetCodeFields(EntityFields):
+    """A code a technician attached to an asset in the field: a relabel, a corrected scan."""
+
+    asset_id: Uuid
+    code: CodeText
+    kind: Literal["label", "mac"] = "label"
+    source: Literal["scan", "typed", "profile-corrected"]
+    raw: RawScan = ""
+    created_at: UtcTime
+    created_by: ShortText = ""
+
+
+class LabelPrintFields(EntityFields):
+    """Labels printed for an asset: which symbology, layout and output."""
+
+    asset_id: Uuid
+    symbology: Literal["code128", "qr", "datamatrix"]
+    digital_link: bool = False
+    layout: LayoutName
+    output: Literal["pdf", "zpl"]
+    printed_at: UtcTime
+    printed_by: ShortText = ""
+
+
 @dataclass(frozen=True)
 class EntityKind:
     """How one kind travels: its fields, who owns it, and how it maps to a site."""
@@ -256,6 +312,22 @@ ENTITY_KINDS: dict[str, EntityKind] = _kinds(
             "incident_id": "incident",
             "component_id": "component",
         },
+    ),
+    EntityKind(
+        "asset_code",
+        AssetCodeFields,
+        Ownership.APPEND_ONLY,
+        parents=("asset_id",),
+        references={"asset_id": "asset"},
+        server_fields=frozenset({"created_by"}),
+    ),
+    EntityKind(
+        "label_print",
+        LabelPrintFields,
+        Ownership.APPEND_ONLY,
+        parents=("asset_id",),
+        references={"asset_id": "asset"},
+        server_fields=frozenset({"printed_by"}),
     ),
 )
 """Every kind this protocol version carries, by wire name."""

@@ -18,6 +18,7 @@ from fieldops.protocol import ENTITY_KINDS, RejectCode, Role
 from fieldops.server.apply import (
     Applier,
     ApplyContext,
+    Prepare,
     Rejection,
     lead_or_above,
 )
@@ -89,6 +90,15 @@ def _photo(ctx: ApplyContext, values: dict[str, Any], _current: RecordState | No
         )
 
 
+def _made_by(name: str) -> Prepare:
+    """Fills the field naming who made the record with the caller's user name."""
+
+    def prepare(ctx: ApplyContext, values: dict[str, Any], _current: RecordState | None) -> None:
+        values[name] = ctx.principal.name
+
+    return prepare
+
+
 APPLIERS: dict[str, Applier] = {
     "site": Applier(ENTITY_KINDS["site"], may_delete=_admin_only),
     "location": Applier(ENTITY_KINDS["location"], _location, _admin_only),
@@ -98,5 +108,7 @@ APPLIERS: dict[str, Applier] = {
     "note": Applier(ENTITY_KINDS["note"]),
     "photo": Applier(ENTITY_KINDS["photo"], _photo),
     "replacement": Applier(ENTITY_KINDS["replacement"]),
+    "asset_code": Applier(ENTITY_KINDS["asset_code"], _made_by("created_by")),
+    "label_print": Applier(ENTITY_KINDS["label_print"], _made_by("printed_by")),
 }
 """Every kind the server applies; it must name every kind of ENTITY_KINDS."""
