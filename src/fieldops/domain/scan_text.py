@@ -156,9 +156,9 @@ def check_layout(text: str, raw: str) -> None:
     example = _example(fixed, text)
     raise LayoutMismatchError(
         f"This scan looks like a scanner set up for a US keyboard typing into the {name} "
-        f"keyboard layout{example}; it probably reads '{fixed}'. Set the scanner to the "
-        f"{name} layout, or scan the test label on the scanner settings page so FieldOps "
-        "can correct it.",
+        f"keyboard layout{example}; it probably reads '{fixed}'. Set the scanner up in "
+        "Settings > Scanner (scan the test label there) so FieldOps corrects its scans, or "
+        f"switch the computer's keyboard layout to US English or the scanner to {name}.",
         layouts=tuple(layout.value for layout, _ in chosen),
         probable_text=fixed,
         raw=raw,

@@ -14,9 +14,10 @@ from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.orm import Session
 
 from fieldops.domain.identifiers import code_key
-from fieldops.domain.scan import CandidateKind, normalise_scan
+from fieldops.domain.scan import CandidateKind, ScanSource, normalise_scan
 from fieldops.domain.scan_errors import ScanError
 from fieldops.domain.scanner_profile import ScannerProfile
+from fieldops.services.scanner_setup import ScannerSetup
 from fieldops.store.database import Database
 from fieldops.store.models import Incident, Location, Site
 
@@ -214,8 +215,10 @@ MAX_LOCATION_DEPTH = 32
 class LookupService:
     """Finds assets by tag, serial or component serial, case-insensitively."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, scanner: ScannerSetup | None = None) -> None:
         self._db = db
+        # The stored scanner profile, read at each lookup: Settings may change it at any time.
+        self._scanner = scanner
         dialect = db.engine.dialect
         # Stored times are read back the way the ORM reads them: aware UTC.
         self._read_time = Incident.occurred_at.type.dialect_impl(dialect).result_processor(
@@ -237,19 +240,31 @@ class LookupService:
         finally:
             connection.close()  # back to the pool
 
-    def lookup(self, raw: str, profile: ScannerProfile | None = None) -> LookupResult:
+    def lookup(
+        self,
+        raw: str,
+        profile: ScannerProfile | None = None,
+        *,
+        source: ScanSource = ScanSource.KEYBOARD,
+    ) -> LookupResult:
         """Looks up what a scanner or a person typed, through the one scan normaliser.
 
+        Without `profile` the stored scanner profile corrects keyboard input; text decoded
+        from a picture (`source=ScanSource.IMAGE`) is never put through a keyboard profile.
         Leading zeros are kept as data; letters match in any case. A scan that is itself bad
         (a wrong check digit, a cut-off burst) comes back as a misread, never as "not found".
         """
         log.debug("lookup raw=%r", raw)
+        if profile is None and self._scanner is not None:
+            profile = self._scanner.profile
         try:
-            scan = normalise_scan(raw, profile)
+            scan = normalise_scan(raw, profile, source=source)
         except ScanError as bad:
             log.info("misread scan: %s", bad.message)
             return LookupResult(raw=raw, code=clean_scan(raw), card=None, misread=bad.message)
         symbology = scan.symbology.name if scan.symbology else None
+        # What the profile corrected travels with the answer, so the card can say so.
+        notes = scan.corrections + ((scan.rule,) if scan.rule else ()) + scan.warnings
         with self._cursor() as cursor:
             for candidate in scan.candidates:
                 kinds = CANDIDATE_KINDS.get(candidate.kind)
@@ -269,11 +284,9 @@ class LookupService:
                     matched_kind=matched,
                     other_matches=len(asset_ids) - 1,
                     symbology=symbology,
-                    warnings=scan.warnings,
+                    warnings=notes,
                 )
-        return LookupResult(
-            raw=raw, code=scan.code, card=None, symbology=symbology, warnings=scan.warnings
-        )
+        return LookupResult(raw=raw, code=scan.code, card=None, symbology=symbology, warnings=notes)
 
     def card(self, asset_id: str) -> AssetCard | None:
         """The card of one asset by its id."""

@@ -14,6 +14,7 @@ from fieldops.services.datadir import DataDir
 from fieldops.services.incidents import IncidentService
 from fieldops.services.lookup import LookupService
 from fieldops.services.replacements import ReplacementService
+from fieldops.services.scanner_setup import ScannerSetup
 from fieldops.services.sync_review import SyncReview
 from fieldops.services.sync_service import SyncService
 from fieldops.store import migrate
@@ -53,7 +54,9 @@ class Workspace:
         self.db.write(_ensure_sync_state)
         blobs = BlobStore(data_dir.blobs)
         thumbnails = BlobStore(data_dir.thumbnails)
-        self.lookup = LookupService(self.db)
+        # The scanner profile learnt in Settings > Scanner corrects every keyboard scan.
+        self.scanner = ScannerSetup(data_dir)
+        self.lookup = LookupService(self.db, self.scanner)
         self.incidents = IncidentService(self.db, blobs, thumbnails)
         self.catalogue = CatalogueService(self.db)
         self.assets = AssetService(self.db, self.incidents)
