@@ -20,7 +20,7 @@ EXIT_OK, EXIT_ERROR, EXIT_NOT_FOUND, EXIT_MISREAD = 0, 1, 3, 4
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command."""
-    from fieldops.cli import commands
+    from fieldops.cli import commands, label_commands
 
     parser = argparse.ArgumentParser(
         prog="fieldops",
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--verbose", action="store_true", help="log debug detail to the log file")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.register(sub)
+    label_commands.register(sub)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""Asset tag labels: sheet and thermal layouts, what a label holds, PDF and ZPL output."""
