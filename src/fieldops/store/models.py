@@ -287,3 +287,59 @@ class SyncState(Base):
     last_sync_at: Mapped[datetime | None] = mapped_column(default=None)
     last_error: Mapped[str] = mapped_column(Text, default="")
     clock_offset_s: Mapped[float | None] = mapped_column(default=None)
+
+
+class AssetCodeEvent(Base):
+    """A code a technician attached to an asset in the field, as recorded; never edited.
+
+    Its matching form lives in asset_codes (kind "label" or "mac"), once per asset and code
+    however many times it was attached, so a scan finds it.
+    """
+
+    __tablename__ = "asset_code_events"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16), default="label")
+    source: Mapped[str] = mapped_column(String(24))
+    # What the scanner sent, control characters written as escapes; for the history only.
+    raw: Mapped[str] = mapped_column(String(256), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(128), default="")
+
+    asset: Mapped[Asset] = relationship()
+
+
+class LabelPrint(Base):
+    """Labels printed for an asset: symbology, layout and output; never edited."""
+
+    __tablename__ = "label_prints"
+    __table_args__ = (Index("ix_label_prints_asset_printed", "asset_id", "printed_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    symbology: Mapped[str] = mapped_column(String(16))
+    digital_link: Mapped[bool] = mapped_column(Boolean, default=False)
+    layout: Mapped[str] = mapped_column(String(64))
+    output: Mapped[str] = mapped_column(String(8))
+    printed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    printed_by: Mapped[str] = mapped_column(String(128), default="")
+
+    asset: Mapped[Asset] = relationship()
+
+
+class WaitingChange(Base):
+    """A pulled record whose asset has not arrived yet; applied when it does.
+
+    The server sends records in the order they last changed, so an asset edited after a code
+    was attached to it comes after the code, possibly on a later page.
+    """
+
+    __tablename__ = "waiting_changes"
+
+    entity_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    entity: Mapped[str] = mapped_column(String(32))
+    asset_id: Mapped[str] = mapped_column(String(36), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -29,11 +29,13 @@ from fieldops.protocol.messages import (
 from fieldops.store.models import (
     Asset,
     AssetCode,
+    AssetCodeEvent,
     Base,
     BlobUpload,
     Component,
     Conflict,
     Incident,
+    LabelPrint,
     Location,
     Note,
     Outbox,
@@ -41,6 +43,7 @@ from fieldops.store.models import (
     Replacement,
     Site,
     SyncState,
+    WaitingChange,
 )
 
 log = logging.getLogger(__name__)
@@ -57,9 +60,13 @@ MODELS: dict[str, type[Base]] = {
     "note": Note,
     "photo": Photo,
     "replacement": Replacement,
+    "asset_code": AssetCodeEvent,
+    "label_print": LabelPrint,
 }
 VERSIONED = {"site", "location", "asset", "component", "incident"}
-TIME_FIELDS = {"occurred_at", "reported_at", "created_at"}
+TIME_FIELDS = {"occurred_at", "reported_at", "created_at", "printed_at"}
+# Kinds whose pulled records wait for their asset when it has not arrived yet.
+ASSET_CHILDREN = {"asset_code", "label_print"}
 
 
 def state(session: Session) -> SyncState:
@@ -126,7 +133,7 @@ def _record_result(session: Session, row: Outbox, result: MutationResult, tally:
         return
     record = find_record(session, row.entity, row.entity_id)
     if record is not None and row.entity in VERSIONED and result.version is not None:
-        record.version = result.version  # type: ignore[attr-defined]
+        record.version = result.version
     if isinstance(record, Incident) and result.number:
         record.number = result.number
         tally.numbers[row.entity_id] = result.number
@@ -200,6 +207,41 @@ def assign_fields(
         _asset_codes(session, record)
     elif isinstance(record, Component):
         _component_code(session, record)
+    elif isinstance(record, AssetCodeEvent):
+        add_attached_code(session, record.asset_id, record.kind, record.code)
+
+
+def add_attached_code(session: Session, asset_id: str, kind: str, code: str) -> None:
+    """Makes a code attached in the field findable by a scan: one codes row per asset and code."""
+    key = code_key(code)
+    held = session.scalar(
+        select(AssetCode.id).where(
+            AssetCode.code == key, AssetCode.asset_id == asset_id, AssetCode.kind == kind
+        )
+    )
+    if held is None:
+        session.add(AssetCode(asset_id=asset_id, kind=kind, code=key))
+
+
+def _drop_attached_code(session: Session, event: AssetCodeEvent) -> None:
+    """Removes an attached code from lookups unless another record still attaches it."""
+    key = code_key(event.code)
+    others = session.scalars(
+        select(AssetCodeEvent.code).where(
+            AssetCodeEvent.asset_id == event.asset_id,
+            AssetCodeEvent.kind == event.kind,
+            AssetCodeEvent.id != event.id,
+        )
+    )
+    if any(code_key(code) == key for code in others):
+        return
+    session.execute(
+        delete(AssetCode).where(
+            AssetCode.asset_id == event.asset_id,
+            AssetCode.kind == event.kind,
+            AssetCode.code == key,
+        )
+    )
 
 
 def _asset_codes(session: Session, asset: Asset) -> None:
@@ -234,6 +276,7 @@ def apply_page(session: Session, page: PullResponse) -> int:
     pending = _pending_fields(session)
     for change in page.changes:
         _apply_change(session, change, pending.get((change.entity, change.entity_id)))
+    _release_waiting(session)
     row = state(session)
     row.cursor = page.next_cursor
     row.epoch = page.epoch
@@ -259,6 +302,8 @@ def _apply_change(session: Session, change: Change, mine: dict[str, Any] | None)
     if change.entity == "site":
         _upsert_site(session, change)
         return
+    if change.entity in ASSET_CHILDREN and _asset_missing(session, change):
+        return
     record = session.get(model, change.entity_id)
     if record is None:
         record = model(id=change.entity_id)
@@ -274,6 +319,40 @@ def _apply_change(session: Session, change: Change, mine: dict[str, Any] | None)
     session.flush()
 
 
+def _asset_missing(session: Session, change: Change) -> bool:
+    """Parks a code or print whose asset is not here yet (it may be on a later page)."""
+    asset_id = str(change.fields.get("asset_id", ""))
+    if session.get(Asset, asset_id) is not None:
+        return False
+    waiting = session.get(WaitingChange, change.entity_id) or WaitingChange(
+        entity_id=change.entity_id
+    )
+    waiting.entity, waiting.asset_id = change.entity, asset_id
+    waiting.version, waiting.fields = change.version, dict(change.fields)
+    session.add(waiting)
+    session.flush()
+    return True
+
+
+def _release_waiting(session: Session) -> None:
+    """Applies the parked records whose asset has arrived."""
+    ready = session.scalars(
+        select(WaitingChange).where(WaitingChange.asset_id.in_(select(Asset.id)))
+    ).all()
+    for waiting in ready:
+        change = Change(
+            cursor=0,
+            entity=waiting.entity,
+            entity_id=waiting.entity_id,
+            op=ChangeOp.UPSERT,
+            version=waiting.version,
+            fields=waiting.fields,
+        )
+        session.delete(waiting)
+        session.flush()
+        _apply_change(session, change, None)
+
+
 def _upsert_site(session: Session, change: Change) -> None:
     code = str(change.fields.get("code", ""))
     site = session.get(Site, code) or Site(code=code)
@@ -284,16 +363,22 @@ def _upsert_site(session: Session, change: Change) -> None:
 
 
 def _delete(session: Session, change: Change) -> None:
+    session.execute(delete(WaitingChange).where(WaitingChange.entity_id == change.entity_id))
     record = find_record(session, change.entity, change.entity_id)
     if record is None:
+        if change.entity == "asset":
+            session.execute(delete(WaitingChange).where(WaitingChange.asset_id == change.entity_id))
         return
     if isinstance(record, Asset):
-        # Incidents keep pointing at a deleted asset; it just can no longer be scanned.
+        # Incidents, codes and prints keep pointing at a deleted asset; it can no longer be
+        # scanned.
         session.execute(delete(AssetCode).where(AssetCode.asset_id == record.id))
         record.status = "deleted"
         return
     if isinstance(record, Component):
         session.execute(delete(AssetCode).where(AssetCode.component_id == record.id))
+    if isinstance(record, AssetCodeEvent):
+        _drop_attached_code(session, record)
     session.delete(record)
 
 
@@ -309,6 +394,8 @@ def start_afresh(session: Session, epoch: str) -> None:
     row.seq_base = (first - 1) if first is not None else _last_seq(session)
     row.cursor = 0
     row.epoch = epoch
+    # Everything is pulled again, so what waited for an asset will come again too.
+    session.execute(delete(WaitingChange))
     log.warning("server epoch changed: starting afresh as a new client; unsent changes kept")
 
 
@@ -337,7 +424,7 @@ def mark_blob_done(session: Session, sha256: str) -> None:
 
 
 def counts(session: Session) -> dict[str, int]:
-    """Queued changes and photos, rejections and open conflicts."""
+    """Queued changes and photos, rejections, open conflicts, and pulled records waiting."""
 
     def n(query: Any) -> int:
         return int(session.scalar(query) or 0)
@@ -351,4 +438,5 @@ def counts(session: Session) -> dict[str, int]:
         "conflicts": n(
             select(func.count()).select_from(Conflict).where(Conflict.resolved.is_(False))
         ),
+        "waiting": n(select(func.count()).select_from(WaitingChange)),
     }
