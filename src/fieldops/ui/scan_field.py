@@ -75,6 +75,7 @@ class ScanField(QLineEdit):
         super().__init__(parent)
         make_scan_capable(self)
         self._composed = False
+        self._warning = ""
         font = QFont(self.font())
         font.setPointSizeF(font.pointSizeF() * 1.5)
         self.setFont(font)
@@ -85,13 +86,13 @@ class ScanField(QLineEdit):
     @property
     def warning(self) -> str:
         """The input-method warning shown next to the field, or an empty string."""
-        return self.toolTip() if self._composed else ""
+        return self._warning
 
     def event(self, event: QEvent) -> bool:
         # Tab is taken here, before Qt's focus navigation sees it: a scanner that ends codes
         # with Tab must not move the focus away from the scan field.
-        is_key = event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
-        if is_key and event.key() in TERMINATORS:
+        is_press = event.type() == QEvent.Type.KeyPress
+        if is_press and isinstance(event, QKeyEvent) and event.key() in TERMINATORS:
             self._finish()
             event.accept()
             return True
@@ -105,7 +106,8 @@ class ScanField(QLineEdit):
 
     def _warn(self) -> None:
         self._composed = True
-        self.setToolTip(ime_warning())
+        self._warning = ime_warning()
+        self.setToolTip(self._warning)
         self.setStyleSheet(_WARNING_STYLE)
         self.input_method_active.emit(ime_warning())
 
@@ -116,6 +118,7 @@ class ScanField(QLineEdit):
             self._composed = False  # the next scan is judged on its own
             self.selectAll()
             return
+        self._warning = ""
         self.setStyleSheet("")
         self.setToolTip("")
         if text.strip():

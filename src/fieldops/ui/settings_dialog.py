@@ -155,7 +155,12 @@ def _track(window: MainWindow, dialog: SettingsDialog) -> None:
         dialogs.append(dialog)
         dialog.finished.connect(lambda _r: window._dialog_closed(dialog))
     else:
-        dialog.finished.connect(lambda _r: (dialog.deleteLater(), window.focus_scan()))
+
+        def closed(_result: int) -> None:
+            dialog.deleteLater()
+            window.focus_scan()
+
+        dialog.finished.connect(closed)
 
 
 def _show_scan_notes(window: MainWindow, result: LookupResult) -> None:
