@@ -81,7 +81,7 @@ def _module(
 
 def _sizes(inner_height: float) -> tuple[float, float]:
     tag = min(5.0, max(2.0, inner_height * 0.17))
-    return tag, min(3.5, max(1.6, tag * 0.75))
+    return tag, min(3.0, max(1.6, tag * 0.62))
 
 
 def _stack(
