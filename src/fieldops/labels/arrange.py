@@ -62,7 +62,7 @@ def _snap(value: float, step: float) -> float:
 def _too_small(content: LabelContent, width: float, height: float, module: float) -> LabelError:
     return LabelError(
         f"The asset tag {content.tag!r} does not fit a {width:.1f} × {height:.1f} mm label "
-        f"as {content.symbology.title}: its modules would be {module:.2f} mm. Choose a "
+        f"as {content.symbology.display_name}: its modules would be {module:.2f} mm. Choose a "
         "larger label, or another code."
     )
 

@@ -27,7 +27,7 @@ class Symbology(StrEnum):
     DATAMATRIX = "datamatrix"
 
     @property
-    def title(self) -> str:
+    def display_name(self) -> str:
         """The name people know it by."""
         return {"code128": "Code 128", "qr": "QR Code", "datamatrix": "DataMatrix"}[self.value]
 

@@ -177,7 +177,8 @@ THERMAL: tuple[ThermalLayout, ...] = (
     ThermalLayout("zpl-2x1-300", "ZPL thermal 2 × 1 in, 300 dpi", 2.0, 1.0, 300),
     ThermalLayout("zpl-4x2-300", "ZPL thermal 4 × 2 in, 300 dpi", 4.0, 2.0, 300),
 )
-LAYOUTS: dict[str, Layout] = {layout.name.casefold(): layout for layout in (*SHEETS, *THERMAL)}
+ALL_LAYOUTS: tuple[Layout, ...] = (*SHEETS, *THERMAL)
+LAYOUTS: dict[str, Layout] = {layout.name.casefold(): layout for layout in ALL_LAYOUTS}
 DEFAULT_SHEET = "L7160"
 DEFAULT_THERMAL = "zpl-2x1"
 

@@ -46,7 +46,9 @@ def encode(payload: str, symbology: Symbology) -> Symbol:
     try:
         barcode = zxingcpp.create_barcode(payload, fmt, **options)
     except (ValueError, RuntimeError) as exc:
-        raise LabelError(f"{payload!r} cannot be printed as {symbology.title} ({exc}).") from exc
+        raise LabelError(
+            f"{payload!r} cannot be printed as {symbology.display_name} ({exc})."
+        ) from exc
     grid = np.asarray(barcode.to_image(scale=1, add_quiet_zones=False))
     if symbology is Symbology.CODE128:
         return Symbol(symbology, grid.shape[1], 1, tuple(_runs(grid[0], 0)))

@@ -68,7 +68,7 @@ class LabelsDialog(QDialog):
         self.place = QComboBox()
         self.symbology = QComboBox()
         for symbology in Symbology:
-            self.symbology.addItem(symbology.title, symbology)
+            self.symbology.addItem(symbology.display_name, symbology)
         self.digital_link = QCheckBox(self.tr("GS1 Digital Link in the code"))
         self.base_url = QLineEdit(DEFAULT_BASE_URL)
         self.layout_box = QComboBox()
