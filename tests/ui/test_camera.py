@@ -29,7 +29,7 @@ from PySide6.QtMultimedia import (
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from fieldops.media.barcodes import DecodeReport
+from fieldops.media.barcodes import DecodedCode, DecodeReport
 from fieldops.ui.camera import (
     CameraChoice,
     CameraDialog,
@@ -42,7 +42,14 @@ from fieldops.ui.camera import (
     no_camera,
     open_camera,
 )
-from fieldops.ui.camera_frames import decode_frame, running_decoders, stop_all_decoders
+from fieldops.ui.camera_frames import (
+    FrameRead,
+    ReadJudge,
+    decode_frame,
+    frame_to_gray,
+    running_decoders,
+    stop_all_decoders,
+)
 from fieldops.ui.main_window import MainWindow
 from tests.ui.test_scan_anywhere import burst
 
@@ -485,3 +492,69 @@ def nv12_frame(luma: np.ndarray) -> QVideoFrame:
     uv[:] = bytes([128]) * len(uv)
     frame.unmap()
     return frame
+
+
+# -- frames and the confident read ----------------------------------------------------------------
+
+
+def test_frames_are_downscaled_before_decoding(qapp) -> None:
+    frame = QVideoFrame(to_qimage(blank_scene((1920, 1080))))
+    picture = frame_to_gray(frame)
+    assert picture.size == (1280, 720) and picture.mode == "L"
+
+
+def test_frame_lines_are_read_without_their_padding(qapp) -> None:
+    # 170 wide: the frame's lines are 176 bytes and the gray picture's 172 (whole words);
+    # NV12 needs an even width.
+    luma = np.full((120, 170), 40, np.uint8)
+    luma[:, 100:] = 220  # the last columns sit next to the padding at the end of each line
+    frame = nv12_frame(luma)
+    assert frame.map(QVideoFrame.MapMode.ReadOnly)
+    assert frame.bytesPerLine(0) > 170, "the frame's lines should be padded for this test"
+    frame.unmap()
+    pixels = np.asarray(frame_to_gray(frame))
+    assert pixels.shape == (120, 170)
+    assert pixels[:, :95].max() < 60 and pixels[:, 105:].min() > 200
+
+
+def found(
+    fmt: str, text: str, at: tuple[float, float] = (640, 360), ident: str = ""
+) -> DecodedCode:
+    x, y = at
+    corners = ((x - 20, y - 20), (x + 20, y - 20), (x + 20, y + 20), (x - 20, y + 20))
+    return DecodedCode(fmt, text, corners, "fast", ident or _IDENT.get(fmt, ""), fmt)
+
+
+_IDENT = {"QRCode": "]Q1", "EAN13": "]E0", "Code39": "]A0", "Code128": "]C0"}
+
+
+def frame_read(*codes: DecodedCode) -> FrameRead:
+    report = DecodeReport(codes, None if codes else "none", ("fast",), FRAME)
+    return FrameRead(report, FRAME, 1.0, 10.0)
+
+
+def test_the_judge_takes_strong_symbologies_from_one_frame() -> None:
+    judge = ReadJudge()
+    assert judge.judge(frame_read()) is None
+    assert judge.judge(frame_read(found("QRCode", TAG))).text == TAG
+    assert judge.judge(frame_read(found("Code128", "003271"))).text == "003271"
+
+
+def test_the_judge_wants_two_frames_in_a_row_for_weak_symbologies() -> None:
+    judge = ReadJudge()
+    ean = found("EAN13", "4006381333931")
+    assert judge.judge(frame_read(ean)) is None
+    assert judge.judge(frame_read()) is None, "a frame without it breaks the run"
+    assert judge.judge(frame_read(ean)) is None
+    assert judge.judge(frame_read(found("EAN13", "4006381333948"))) is None, "another code"
+    assert judge.judge(frame_read(found("EAN13", "4006381333948"))).text == "4006381333948"
+
+
+def test_the_judge_drops_misreads_and_picks_the_code_aimed_at() -> None:
+    judge = ReadJudge()
+    wrong_check = found("EAN13", "4006381333932")
+    assert judge.judge(frame_read(wrong_check)) is None
+    assert judge.judge(frame_read(wrong_check)) is None, "a misread never becomes a read"
+    edge = found("QRCode", "IT-000001", at=(100, 80))
+    middle = found("QRCode", TAG, at=(660, 350))
+    assert judge.judge(frame_read(edge, middle)).text == TAG

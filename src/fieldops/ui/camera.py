@@ -21,9 +21,6 @@ from PySide6.QtCore import (
     QCoreApplication,
     QObject,
     QPermission,
-    QPointF,
-    QRectF,
-    QSize,
     Qt,
     QTimer,
     Signal,
@@ -31,13 +28,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QAction,
-    QColor,
     QHideEvent,
     QKeySequence,
-    QPainter,
-    QPaintEvent,
-    QPen,
-    QPolygonF,
     QShowEvent,
 )
 from PySide6.QtMultimedia import (
@@ -64,7 +56,14 @@ from PySide6.QtWidgets import (
 
 from fieldops.domain.errors import FieldOpsError
 from fieldops.media.barcodes import UNREADABLE_HINT, DecodedCode, DecodeReport
-from fieldops.ui.camera_frames import FrameDecoder, FrameRead, ReadJudge, decode_frame, usable
+from fieldops.ui.camera_frames import (
+    FrameDecoder,
+    FrameRead,
+    ReadJudge,
+    ViewfinderView,
+    decode_frame,
+    usable,
+)
 from fieldops.ui.camera_frames import stop_all_decoders as _stop_all_decoders
 from fieldops.ui.errors import describe_error
 
@@ -219,81 +218,6 @@ class CameraPermission:
             answered(permission.status())
 
         app.requestPermission(QCameraPermission(), context, reply)
-
-
-class ViewfinderView(QWidget):
-    """Paints the newest frame, an aiming frame, and the outline of codes it saw."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setMinimumSize(QSize(480, 320))
-        self._frame: QVideoFrame | None = None
-        self._outlines: list[list[QPointF]] = []  # corners in frame pixels
-
-    def show_frame(self, frame: QVideoFrame) -> None:
-        """Shows this frame at the next paint (paints are merged, so fast frames are cheap)."""
-        self._frame = frame
-        self.update()
-
-    def set_outlines(self, read: FrameRead | None, codes: Sequence[DecodedCode]) -> None:
-        """Outlines these codes, whose corners are in the decoded picture's pixels."""
-        scale = read.scale if read is not None and read.scale > 0 else 1.0
-        self._outlines = [
-            [QPointF(x / scale, y / scale) for x, y in code.position] for code in codes
-        ]
-        self.update()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.fillRect(self.rect(), QColor("#1e1e1e"))
-        frame = self._frame
-        if frame is None or not frame.isValid():
-            painter.setPen(QColor("#dddddd"))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, _t("Starting the camera…"))
-            return
-        target = self._target(frame)
-        frame.paint(painter, target, QVideoFrame.PaintOptions())
-        self._paint_aim(painter, target)
-        self._paint_outlines(painter, target, frame)
-
-    def _target(self, frame: QVideoFrame) -> QRectF:
-        size = QSize(frame.width(), frame.height()).scaled(
-            self.size(), Qt.AspectRatioMode.KeepAspectRatio
-        )
-        left = (self.width() - size.width()) / 2
-        top = (self.height() - size.height()) / 2
-        return QRectF(left, top, size.width(), size.height())
-
-    def _paint_aim(self, painter: QPainter, target: QRectF) -> None:
-        side = min(target.width(), target.height()) * 0.6
-        box = QRectF(0, 0, side * 1.3, side).translated(
-            target.center() - QPointF(side * 0.65, side / 2)
-        )
-        arm = side / 6
-        painter.setPen(QPen(QColor(255, 255, 255, 210), 3))
-        for corner, dx, dy in (
-            (box.topLeft(), 1, 1),
-            (box.topRight(), -1, 1),
-            (box.bottomRight(), -1, -1),
-            (box.bottomLeft(), 1, -1),
-        ):
-            painter.drawLine(corner, corner + QPointF(dx * arm, 0))
-            painter.drawLine(corner, corner + QPointF(0, dy * arm))
-
-    def _paint_outlines(self, painter: QPainter, target: QRectF, frame: QVideoFrame) -> None:
-        if not self._outlines or not frame.width():
-            return
-        factor = target.width() / frame.width()
-        painter.setPen(QPen(QColor("#43a047"), 3))
-        for outline in self._outlines:
-            shown = QPolygonF(
-                [
-                    QPointF(target.left() + p.x() * factor, target.top() + p.y() * factor)
-                    for p in outline
-                ]
-            )
-            painter.drawPolygon(shown)
 
 
 _VIEW, _MESSAGE = 0, 1

@@ -1,4 +1,4 @@
-"""Camera frames to codes: conversion, a one-at-a-time decoding thread, and the confident read.
+"""Camera frames: shown, converted, decoded one at a time, and judged for a confident read.
 
 A frame is turned into a small grayscale picture on the decoding thread (never on the GUI
 thread), decoded with the same passes as a photo, and the results of successive frames are
@@ -17,9 +17,20 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
-from PySide6.QtGui import QImage
+from PySide6.QtCore import (
+    QCoreApplication,
+    QObject,
+    QPointF,
+    QRectF,
+    QSize,
+    Qt,
+    QThread,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtMultimedia import QVideoFrame
+from PySide6.QtWidgets import QWidget
 
 from fieldops.domain.errors import FieldOpsError
 from fieldops.domain.scan import ScanError
@@ -264,3 +275,82 @@ def _aimed_at(codes: list[DecodedCode], read: FrameRead) -> DecodedCode | None:
         return math.hypot(x - cx, y - cy)
 
     return min(codes, key=distance)
+
+
+class ViewfinderView(QWidget):
+    """Paints the newest frame, an aiming frame, and the outline of codes it saw."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumSize(QSize(480, 320))
+        self._frame: QVideoFrame | None = None
+        self._outlines: list[list[QPointF]] = []  # corners in frame pixels
+
+    def show_frame(self, frame: QVideoFrame) -> None:
+        """Shows this frame at the next paint (paints are merged, so fast frames are cheap)."""
+        self._frame = frame
+        self.update()
+
+    def set_outlines(self, read: FrameRead | None, codes: Sequence[DecodedCode]) -> None:
+        """Outlines these codes, whose corners are in the decoded picture's pixels."""
+        scale = read.scale if read is not None and read.scale > 0 else 1.0
+        self._outlines = [
+            [QPointF(x / scale, y / scale) for x, y in code.position] for code in codes
+        ]
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.fillRect(self.rect(), QColor("#1e1e1e"))
+        frame = self._frame
+        if frame is None or not frame.isValid():
+            painter.setPen(QColor("#dddddd"))
+            painter.drawText(
+                self.rect(),
+                Qt.AlignmentFlag.AlignCenter,
+                QCoreApplication.translate("Camera", "Starting the camera…"),
+            )
+            return
+        target = self._target(frame)
+        frame.paint(painter, target, QVideoFrame.PaintOptions())
+        self._paint_aim(painter, target)
+        self._paint_outlines(painter, target, frame)
+
+    def _target(self, frame: QVideoFrame) -> QRectF:
+        size = QSize(frame.width(), frame.height()).scaled(
+            self.size(), Qt.AspectRatioMode.KeepAspectRatio
+        )
+        left = (self.width() - size.width()) / 2
+        top = (self.height() - size.height()) / 2
+        return QRectF(left, top, size.width(), size.height())
+
+    def _paint_aim(self, painter: QPainter, target: QRectF) -> None:
+        side = min(target.width(), target.height()) * 0.6
+        box = QRectF(0, 0, side * 1.3, side).translated(
+            target.center() - QPointF(side * 0.65, side / 2)
+        )
+        arm = side / 6
+        painter.setPen(QPen(QColor(255, 255, 255, 210), 3))
+        for corner, dx, dy in (
+            (box.topLeft(), 1, 1),
+            (box.topRight(), -1, 1),
+            (box.bottomRight(), -1, -1),
+            (box.bottomLeft(), 1, -1),
+        ):
+            painter.drawLine(corner, corner + QPointF(dx * arm, 0))
+            painter.drawLine(corner, corner + QPointF(0, dy * arm))
+
+    def _paint_outlines(self, painter: QPainter, target: QRectF, frame: QVideoFrame) -> None:
+        if not self._outlines or not frame.width():
+            return
+        factor = target.width() / frame.width()
+        painter.setPen(QPen(QColor("#43a047"), 3))
+        for outline in self._outlines:
+            shown = QPolygonF(
+                [
+                    QPointF(target.left() + p.x() * factor, target.top() + p.y() * factor)
+                    for p in outline
+                ]
+            )
+            painter.drawPolygon(shown)
