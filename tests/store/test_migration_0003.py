@@ -94,3 +94,21 @@ def test_downgrade_to_0002_and_up_again(tmp_path: Path) -> None:
     migrate.upgrade(db.engine, path, tmp_path / "backups")
     assert migrate.current_revision(db.engine) == migrate.head_revision()
     db.close()
+
+
+def test_the_new_tables_match_the_models(tmp_path: Path) -> None:
+    from fieldops.store.models import Base
+
+    db = Database(tmp_path / "fieldops.sqlite")
+    migrate.upgrade(db.engine, db.path, tmp_path / "backups")
+    inspector = inspect(db.engine)
+    for name in ("asset_code_events", "label_prints", "waiting_changes"):
+        table = Base.metadata.tables[name]
+        columns = {c["name"]: c["nullable"] for c in inspector.get_columns(name)}
+        assert columns == {c.name: c.nullable for c in table.columns}, name
+        indexes = {tuple(i["column_names"]) for i in inspector.get_indexes(name)}
+        assert indexes == {tuple(c.name for c in i.columns) for i in table.indexes}, name
+        keys = {(f["referred_table"], f["options"].get("ondelete")) for f in
+                inspector.get_foreign_keys(name)}  # fmt: skip
+        assert keys == {(f.column.table.name, f.ondelete) for f in table.foreign_keys}, name
+    db.close()

@@ -340,6 +340,7 @@ class WaitingChange(Base):
 
     entity_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     entity: Mapped[str] = mapped_column(String(32))
-    asset_id: Mapped[str] = mapped_column(String(36), index=True)
+    # The id of the record this one waits for (its asset).
+    waits_for: Mapped[str] = mapped_column(String(36), index=True)
     version: Mapped[int] = mapped_column(Integer)
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -327,7 +327,7 @@ def _asset_missing(session: Session, change: Change) -> bool:
     waiting = session.get(WaitingChange, change.entity_id) or WaitingChange(
         entity_id=change.entity_id
     )
-    waiting.entity, waiting.asset_id = change.entity, asset_id
+    waiting.entity, waiting.waits_for = change.entity, asset_id
     waiting.version, waiting.fields = change.version, dict(change.fields)
     session.add(waiting)
     session.flush()
@@ -337,7 +337,7 @@ def _asset_missing(session: Session, change: Change) -> bool:
 def _release_waiting(session: Session) -> None:
     """Applies the parked records whose asset has arrived."""
     ready = session.scalars(
-        select(WaitingChange).where(WaitingChange.asset_id.in_(select(Asset.id)))
+        select(WaitingChange).where(WaitingChange.waits_for.in_(select(Asset.id)))
     ).all()
     for waiting in ready:
         change = Change(
@@ -367,7 +367,9 @@ def _delete(session: Session, change: Change) -> None:
     record = find_record(session, change.entity, change.entity_id)
     if record is None:
         if change.entity == "asset":
-            session.execute(delete(WaitingChange).where(WaitingChange.asset_id == change.entity_id))
+            session.execute(
+                delete(WaitingChange).where(WaitingChange.waits_for == change.entity_id)
+            )
         return
     if isinstance(record, Asset):
         # Incidents, codes and prints keep pointing at a deleted asset; it can no longer be

@@ -75,13 +75,15 @@ def upgrade() -> None:
         "waiting_changes",
         sa.Column("entity_id", sa.String(length=36), nullable=False),
         sa.Column("entity", sa.String(length=32), nullable=False),
-        sa.Column("asset_id", sa.String(length=36), nullable=False),
+        sa.Column("waits_for", sa.String(length=36), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("fields", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("entity_id", name=op.f("pk_waiting_changes")),
     )
     with op.batch_alter_table("waiting_changes", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_waiting_changes_asset_id"), ["asset_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_waiting_changes_waits_for"), ["waits_for"], unique=False
+        )
 
     # Earlier versions skipped these kinds when pulling: pull everything again once.
     op.execute("UPDATE sync_state SET cursor = 0")
@@ -89,7 +91,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("waiting_changes", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_waiting_changes_asset_id"))
+        batch_op.drop_index(batch_op.f("ix_waiting_changes_waits_for"))
     op.drop_table("waiting_changes")
     with op.batch_alter_table("label_prints", schema=None) as batch_op:
         batch_op.drop_index("ix_label_prints_asset_printed")
