@@ -21,6 +21,7 @@ from PySide6.QtCore import (
     QCoreApplication,
     QObject,
     QPermission,
+    QSize,
     Qt,
     QTimer,
     Signal,
@@ -293,8 +294,13 @@ class CameraDialog(QDialog):
         layout.addWidget(self.hint)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         buttons.rejected.connect(self.reject)
+        self.cancel_button = buttons.button(QDialogButtonBox.StandardButton.Cancel)
         layout.addWidget(buttons)
-        self.resize(760, 600)
+        if self._cameras:
+            self.resize(760, 600)
+        else:  # only a sentence to show: no room kept for a picture
+            self.view.setMinimumSize(QSize(0, 0))
+            self.resize(560, 200)
 
     def _message_page(self) -> QWidget:
         page = QWidget()
@@ -369,8 +375,11 @@ class CameraDialog(QDialog):
         self._current = choice
         self._judge = ReadJudge()
         self.view.set_outlines(None, [])
+        self.view.setMinimumSize(QSize(480, 320))
         self.pages.setCurrentIndex(_VIEW)
+        self.hint.setVisible(True)
         self.hint.setText(self._aim_hint())
+        self.cancel_button.setText(self.tr("Cancel"))
         source = self._make_source(choice)
         source.failed.connect(lambda error: self._source_failed(source, error))
         self._source = source
@@ -454,6 +463,8 @@ class CameraDialog(QDialog):
         self.photo_button.setDefault(True)
         self.pages.setCurrentIndex(_MESSAGE)
         self.hint.setText("")
+        self.hint.setVisible(False)
+        self.cancel_button.setText(self.tr("Close"))
         self.photo_button.setFocus()
 
     def _source_failed(self, source: FrameSource, error: CameraError) -> None:
