@@ -16,8 +16,8 @@ from PySide6.QtGui import QColor
 def test_void_methods_leave_none_reference_count_alone() -> None:
     holder, colour = QObject(), QColor()
     before = sys.getrefcount(None)
-    for _ in range(5000):
+    for _ in range(400):  # few enough that a leaking binding fails here rather than aborts
         holder.setObjectName("fieldops")
         colour.setRed(3)
     after = sys.getrefcount(None)
-    assert abs(after - before) < 100, f"None lost {before - after} references in 10,000 calls"
+    assert abs(after - before) < 100, f"None lost {before - after} references in 800 calls"
