@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QApplication
 
 from fieldops.labels.content import Symbology
 from fieldops.labels.layouts import layout_named
-from fieldops.ui.labels_dialog import LabelsDialog, install
+from fieldops.ui.labels_dialog import LabelsDialog
 from tests.labels.support import crop, decode_one, open_pdf, page_image
 
 
@@ -23,7 +23,6 @@ def test_print_labels_for_the_shown_asset(
     open_window, demo_data_dir, qtbot, tmp_path: Path
 ) -> None:
     window = open_window(demo_data_dir)
-    install(window)
     with qtbot.waitSignal(window.lookup_shown, timeout=10_000):
         window.look_up("IT-000004")
     one, _many = window.labels_actions
@@ -46,7 +45,6 @@ def test_print_labels_for_the_shown_asset(
 
 def test_a_tag_that_cannot_print_shows_a_sentence(open_window, demo_data_dir, qtbot) -> None:
     window = open_window(demo_data_dir)
-    install(window)
     window.labels_actions[1].trigger()
     dialog = _dialog()
     qtbot.waitUntil(lambda: dialog.place.count() > 0, timeout=10_000)

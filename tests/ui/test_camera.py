@@ -38,7 +38,6 @@ from fieldops.ui.camera import (
     camera_failed,
     camera_refused,
     camera_removed,
-    install,
     no_camera,
     open_camera,
 )
@@ -108,10 +107,8 @@ def to_qimage(gray: Image.Image) -> QImage:
 
 @pytest.fixture
 def window(open_window, demo_data_dir) -> MainWindow:
-    """The main window on the demo catalogue with the camera action installed."""
-    window = open_window(demo_data_dir)
-    install(window)
-    return window
+    """The main window on the demo catalogue (the window installs the camera action itself)."""
+    return open_window(demo_data_dir)
 
 
 @pytest.fixture(autouse=True)

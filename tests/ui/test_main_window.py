@@ -74,9 +74,10 @@ def _open_dialog(window: MainWindow) -> IncidentDialog:
 def _drop_files(strip, paths: list[Path]) -> None:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    pos = QPointF(strip.viewport().rect().center())
+    point = strip.viewport().rect().center()
+    pos = QPointF(point)
     enter = QDragEnterEvent(
-        pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        point, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )  # fmt: skip
     QApplication.sendEvent(strip.viewport(), enter)
@@ -220,3 +221,55 @@ def test_unknown_label_is_registered_as_provisional(qtbot, window: MainWindow) -
     assert card is not None and card.provisional and card.place.room == "Server Room B3"
     assert "provisional" in window.card._title.text()
     assert window.workspace.sync.status().changes == 1
+
+
+def _photo_of_codes(path: Path, codes: list[tuple[str, str]]) -> Path:
+    """A white picture with the given (text, zxing format) codes side by side."""
+    import zxingcpp
+    from PIL import Image
+
+    symbols = []
+    for text, fmt in codes:
+        barcode = zxingcpp.create_barcode(text, getattr(zxingcpp.BarcodeFormat, fmt))
+        symbols.append(Image.fromarray(barcode.to_image(scale=6)).convert("L"))
+    canvas = Image.new("L", (sum(s.width + 120 for s in symbols) + 120, 700), 255)
+    x = 120
+    for image in symbols:
+        canvas.paste(image, (x, 120))
+        x += image.width + 120
+    canvas.save(path, "PNG")
+    return path
+
+
+def test_a_photo_of_a_tag_and_a_serial_of_one_asset_is_one_match(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    photo = _photo_of_codes(
+        tmp_path / "tag-and-serial.png", [("IT-000217", "QRCode"), ("J344WPWW", "Code128")]
+    )
+    with qtbot.waitSignal(window.lookup_shown, timeout=20_000) as shown:
+        window.scan_photo(photo)
+    assert shown.args[0].card.asset_tag == "IT-000217"
+    assert shown.args[0].matched_kind == "tag", "the tag's match is the one shown"
+
+
+def test_a_photo_of_two_assets_asks_which(
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch
+) -> None:
+    from PySide6.QtWidgets import QInputDialog
+
+    photo = _photo_of_codes(
+        tmp_path / "two-assets.png", [("IT-000217", "QRCode"), ("IT-000001", "QRCode")]
+    )
+    offered: list[list[str]] = []
+
+    # QInputDialog.getItem runs a modal loop no test can answer; record the choices instead.
+    def pick(_parent, _title, _label, items, *_args):
+        offered.append(list(items))
+        return next(i for i in items if "IT-000001" in i), True
+
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(pick))
+    with qtbot.waitSignal(window.lookup_shown, timeout=20_000) as shown:
+        window.scan_photo(photo)
+    assert len(offered) == 1 and len(offered[0]) == 2
+    assert shown.args[0].card.asset_tag == "IT-000001"

@@ -26,7 +26,7 @@ from fieldops.ui.scan_field import (
     composed_text,
     make_scan_capable,
 )
-from fieldops.ui.settings_dialog import SettingsDialog, install
+from fieldops.ui.settings_dialog import SettingsDialog
 
 WARNING = "Input method active: switch to direct (English) input to scan."
 
@@ -50,7 +50,6 @@ def press_enter(widget: QWidget) -> None:
 @pytest.fixture
 def window(open_window, demo_data_dir: DataDir) -> MainWindow:
     shown = open_window(demo_data_dir)
-    install(shown)
     return shown
 
 

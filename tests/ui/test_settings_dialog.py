@@ -18,7 +18,7 @@ from fieldops.ui.lanes import Lanes
 from fieldops.ui.main_window import MainWindow
 from fieldops.ui.scan_listener import is_scan_capable
 from fieldops.ui.scanner_capture import CaptureArea, key_text
-from fieldops.ui.settings_dialog import SettingsDialog, install, open_settings
+from fieldops.ui.settings_dialog import SettingsDialog, open_settings
 
 GERMAN = ScannerProfile(suffix="\r", aim=False, layout=Layout.DE)
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
@@ -241,7 +241,6 @@ def test_settings_in_the_edit_menu_and_the_listener_leaves_the_capture_alone(
     qtbot, open_window, demo_data_dir: DataDir
 ) -> None:
     window = open_window(demo_data_dir)
-    install(window)
     action = _settings_action(window)
     assert action.shortcut().toString() == "Ctrl+," and action.isEnabled()
     action.trigger()
@@ -276,7 +275,6 @@ def test_a_saved_profile_corrects_later_scans_in_the_window(
     qtbot, open_window, demo_data_dir: DataDir
 ) -> None:
     window = open_window(demo_data_dir)
-    install(window)
     _learn_and_save(qtbot, window, type_through(TEST_LABEL_TEXT, Layout.DE) + "\r")
     assert window.workspace is not None and window.workspace.scanner.profile is not None
     with qtbot.waitSignal(window.lookup_shown, timeout=10_000) as shown:
@@ -292,7 +290,6 @@ def test_without_a_profile_the_same_scan_warns_and_finds_nothing(
     qtbot, open_window, demo_data_dir: DataDir
 ) -> None:
     window = open_window(demo_data_dir)
-    install(window)
     with qtbot.waitSignal(window.lookup_shown, timeout=10_000) as shown:
         type_text(window.scan_field, type_through("IT-000217", Layout.DE))
         QTest.keyClick(window.scan_field, Qt.Key.Key_Return)
@@ -305,7 +302,6 @@ def test_without_a_profile_the_same_scan_warns_and_finds_nothing(
 def test_a_damaged_profile_is_shown_not_fatal(qtbot, open_window, demo_data_dir) -> None:
     profile_path(demo_data_dir).write_text("{damaged")
     window = open_window(demo_data_dir)
-    install(window)
     assert "Settings > Scanner" in window.status.currentMessage()
     dialog = open_settings(window)
     assert dialog is not None
@@ -316,7 +312,6 @@ def test_a_damaged_profile_is_shown_not_fatal(qtbot, open_window, demo_data_dir)
 def test_stored_profile_is_shown_when_settings_open(qtbot, open_window, demo_data_dir) -> None:
     save_profile(demo_data_dir, GERMAN)
     window = open_window(demo_data_dir)
-    install(window)
     dialog = open_settings(window)
     assert dialog is not None
     assert "Stored profile" in dialog.scanner_page.result.text()

@@ -197,13 +197,14 @@ def lookup(args: argparse.Namespace, data_dir: DataDir) -> int:
 
 def decode(args: argparse.Namespace, data_dir: DataDir) -> int:
     """`fieldops decode IMAGE`: exit 0 when a code was found, 3 when none, 1 unreadable."""
+    from fieldops.domain.scan import ScanSource
     from fieldops.media.barcodes import read_codes
 
     report = read_codes(args.image)
     lookup = _open(data_dir).lookup
     found = []
     for code in report.codes:
-        match = lookup.lookup(code.scan_text)
+        match = lookup.lookup(code.scan_text, source=ScanSource.IMAGE)
         found.append(
             {
                 "format": code.format,

@@ -86,9 +86,7 @@ def serial_problem(text: str, label: str) -> str | None:
             label=label, n=MAX_SERIAL
         )
     if not value.isprintable():
-        return tr("The {label} holds characters a label cannot; scan it again.").format(
-            label=label
-        )
+        return tr("The {label} holds characters a label cannot; scan it again.").format(label=label)
     return None
 
 
@@ -198,5 +196,5 @@ class ReplacementService:
                     r.old_part_fate,
                     " ".join(p for p in (c.kind, c.slot) if p) if c is not None else "",
                 )
-                for r, c in session.execute(query).tuples()
+                for r, c in session.execute(query)
             ]

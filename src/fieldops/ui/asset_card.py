@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -50,6 +52,10 @@ class AssetCardView(QWidget):
     incident_opened = Signal(str)
     # (code) when the person asks to register an unknown code as a provisional asset
     register_requested = Signal(str)
+    # (asset id) when the person asks to log a part replacement on the shown asset
+    replacement_requested = Signal(str)
+    # (asset id) when the person asks to print the shown asset's label
+    labels_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,6 +97,17 @@ class AssetCardView(QWidget):
         self._log_button = QPushButton(self.tr("&Log incident on this asset…"))
         self._log_button.setAutoDefault(False)
         self._log_button.clicked.connect(self._request_incident)
+        self._replace_button = QPushButton(self.tr("Log part &replacement…"))
+        self._replace_button.setAutoDefault(False)
+        self._replace_button.clicked.connect(lambda: self._request(self.replacement_requested))
+        self._label_button = QPushButton(self.tr("&Print label…"))
+        self._label_button.setAutoDefault(False)
+        self._label_button.clicked.connect(lambda: self._request(self.labels_requested))
+        self._label_button.setVisible(False)  # shown once label printing is connected
+        actions = QVBoxLayout()
+        for button in (self._log_button, self._replace_button, self._label_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
         header = QHBoxLayout()
         titles = QVBoxLayout()
         titles.addWidget(self._title)
@@ -98,7 +115,7 @@ class AssetCardView(QWidget):
         titles.addWidget(self._where)
         titles.addWidget(self._matched)
         header.addLayout(titles, 1)
-        header.addWidget(self._log_button, 0, Qt.AlignmentFlag.AlignTop)
+        header.addLayout(actions)
 
         self._fields: dict[str, QLabel] = {}
         identity = self._form(
@@ -264,6 +281,14 @@ class AssetCardView(QWidget):
     def _request_incident(self) -> None:
         if self.card is not None:
             self.incident_requested.emit(self.card.id)
+
+    def offer_labels(self, offered: bool = True) -> None:
+        """Shows the Print label button (once something listens to labels_requested)."""
+        self._label_button.setVisible(offered)
+
+    def _request(self, signal: Any) -> None:
+        if self.card is not None:
+            signal.emit(self.card.id)
 
     def _open_incident(self) -> None:
         row = self._incidents.currentRow()

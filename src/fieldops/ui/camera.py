@@ -554,8 +554,7 @@ def open_camera(
     # After the viewfinder has gone: the photo route opens a file dialog of its own.
     dialog.photo_requested.connect(lambda: QTimer.singleShot(0, lambda: window.choose_photo_scan()))
     # Tracked like the window's own dialogs, so a scanner's burst reaches `scan_received`.
-    window._dialogs.append(dialog)
-    dialog.finished.connect(lambda _result: window._dialog_closed(dialog))
+    window.track_dialog(dialog)
     dialog.open()
     return dialog
 

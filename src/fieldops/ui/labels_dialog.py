@@ -271,7 +271,7 @@ def open_labels(window: MainWindow, for_card: bool) -> LabelsDialog | None:
             window.tr("{n} labels saved to {path}.").format(n=n, path=path), 10000
         )
     )
-    dialog.finished.connect(lambda _r: dialog.deleteLater())
+    window.track_dialog(dialog)
     dialog.open()
     return dialog
 

@@ -24,13 +24,14 @@ from PySide6.QtWidgets import (
 )
 
 from fieldops import __version__
+from fieldops.domain.scan import ScanSource
 from fieldops.services.catalogue import ImportCancelled, ImportRefused, ImportReport
 from fieldops.services.datadir import DataDir
 from fieldops.services.incidents import IncidentDetail
 from fieldops.services.lookup import LookupResult
 from fieldops.services.sync_service import SyncStatus
 from fieldops.services.workspace import Counts, Workspace
-from fieldops.ui import collector
+from fieldops.ui import camera, collector, labels_dialog, settings_dialog
 from fieldops.ui.asset_card import AssetCardView
 from fieldops.ui.errors import describe_error
 from fieldops.ui.incident_dialog import IncidentDialog
@@ -38,6 +39,7 @@ from fieldops.ui.incident_list import IncidentListView
 from fieldops.ui.incident_view import IncidentViewDialog
 from fieldops.ui.lanes import Job, Lanes
 from fieldops.ui.provisional_dialog import ProvisionalAssetDialog
+from fieldops.ui.replacement_dialog import ReplacementDialog
 from fieldops.ui.review_dialog import ReviewDialog
 from fieldops.ui.scan_field import ScanField
 from fieldops.ui.scan_listener import ScanListener
@@ -78,6 +80,11 @@ class MainWindow(QMainWindow):
         self.resize(1180, 760)
         self._build()
         self._build_menus()
+        settings_dialog.install(self)
+        labels_dialog.install(self)
+        camera.install(self)
+        self.card.labels_requested.connect(lambda _id: labels_dialog.open_labels(self, True))
+        self.card.offer_labels()
         self.status.showMessage(self.tr("Opening the local database…"))
         self.lanes.db.submit(
             lambda job: Workspace(data_dir), self._opened, self._open_failed, name="open"
@@ -107,6 +114,7 @@ class MainWindow(QMainWindow):
         self.card.incident_requested.connect(lambda _id: self.new_incident())
         self.card.incident_opened.connect(self.open_incident)
         self.card.register_requested.connect(self.register_asset)
+        self.card.replacement_requested.connect(lambda _id: self.new_replacement())
         self.incident_list = IncidentListView()
         self.incident_list.refresh_requested.connect(self._load_incidents)
         self.incident_list.incident_opened.connect(self.open_incident)
@@ -141,6 +149,9 @@ class MainWindow(QMainWindow):
         self._action(file_menu, self.tr("&Quit"), QKeySequence.StandardKey.Quit, self.close)
         incident_menu = self.menuBar().addMenu(self.tr("I&ncident"))
         self._action(incident_menu, self.tr("&New incident…"), "Ctrl+N", self.new_incident)
+        self._action(
+            incident_menu, self.tr("Log part &replacement…"), "Ctrl+Shift+R", self.new_replacement
+        )
         self._action(
             incident_menu, self.tr("Incident &list"), "Ctrl+L", lambda: self.tabs.setCurrentIndex(1)
         )
@@ -213,8 +224,7 @@ class MainWindow(QMainWindow):
             return
         dialog = SignInDialog(self.workspace, self.lanes, self)
         dialog.signed_in.connect(lambda _name: (self.refresh(), self.syncing.start()))
-        dialog.finished.connect(lambda _r: self._dialog_closed(dialog))
-        self._dialogs.append(dialog)
+        self.track_dialog(dialog)
         dialog.open()
 
     def sign_out(self) -> None:
@@ -230,8 +240,7 @@ class MainWindow(QMainWindow):
             return
         dialog = ReviewDialog(self.workspace, self.lanes, self)
         dialog.decided.connect(self.refresh)
-        dialog.finished.connect(lambda _r: self._dialog_closed(dialog))
-        self._dialogs.append(dialog)
+        self.track_dialog(dialog)
         dialog.open()
 
     def _show_counts(self, counts: Counts) -> None:
@@ -308,10 +317,32 @@ class MainWindow(QMainWindow):
             return
         dialog = IncidentDialog(self.workspace, self.lanes, self.card.card, self)
         dialog.incident_saved.connect(self._incident_saved)
-        dialog.finished.connect(lambda _r: self._dialog_closed(dialog))
-        self._dialogs.append(dialog)
+        self.track_dialog(dialog)
         dialog.open()
         dialog.title.setFocus()
+
+    def new_replacement(self) -> None:
+        """Opens the part replacement form for the shown asset."""
+        if self.workspace is None:
+            return
+        card = self.card.card
+        if card is None:
+            self.status.showMessage(
+                self.tr("Scan the asset first, then log the part replacement on it."), 8000
+            )
+            self.focus_scan()
+            return
+        dialog = ReplacementDialog(self.workspace, self.lanes, card, self)
+        dialog.replacement_saved.connect(self._replacement_saved)
+        self.track_dialog(dialog)
+        dialog.open()
+        dialog.old_serial.setFocus()
+
+    def _replacement_saved(self, _replacement_id: str) -> None:
+        self.status.showMessage(self.tr("Replacement saved; it will sync when online."), 6000)
+        self._reload_card()
+        self.refresh()
+        self.syncing.soon()
 
     def register_asset(self, code: str) -> None:
         """Opens the form to register an unknown label as a provisional asset."""
@@ -319,9 +350,13 @@ class MainWindow(QMainWindow):
             return
         dialog = ProvisionalAssetDialog(self.workspace, self.lanes, code, self)
         dialog.asset_registered.connect(lambda _id: (self.look_up(code), self.refresh()))
-        dialog.finished.connect(lambda _r: self._dialog_closed(dialog))
-        self._dialogs.append(dialog)
+        self.track_dialog(dialog)
         dialog.open()
+
+    def track_dialog(self, dialog: Any) -> None:
+        """Routes scans to the dialog while it is open, and refocuses the scan field after it."""
+        self._dialogs.append(dialog)
+        dialog.finished.connect(lambda _r: self._dialog_closed(dialog))
 
     def _dialog_closed(self, dialog: Any) -> None:
         if dialog in self._dialogs:
@@ -364,8 +399,7 @@ class MainWindow(QMainWindow):
 
     def _show_incident(self, loaded: tuple[IncidentDetail, dict[str, bytes | None]]) -> None:
         dialog = IncidentViewDialog(*loaded, parent=self)
-        dialog.finished.connect(lambda _r: self._dialog_closed(dialog))
-        self._dialogs.append(dialog)
+        self.track_dialog(dialog)
         dialog.open()
 
     # -- scanning from a photo ------------------------------------------------------------------
@@ -391,25 +425,57 @@ class MainWindow(QMainWindow):
         )
 
     def _photo_codes(self, report: Any) -> None:
-        texts = list(dict.fromkeys(code.scan_text for code in report.codes))
-        if not texts:
+        codes = list({code.scan_text: code for code in report.codes}.values())
+        if not codes:
             self.status.showMessage(
                 report.hint or self.tr("No code was found in the photo."), 10_000
             )
             return
-        if len(texts) == 1:
-            self.scan_field.setText(report.codes[0].text)
-            self.look_up(texts[0])
+        if self.workspace is None:
             return
-        shown = [f"{c.label or c.format}: {c.text}" for c in report.codes]
-        choice, ok = QInputDialog.getItem(
-            self, self.tr("Several codes"), self.tr("The photo holds several codes. Look up:"),
-            shown, 0, False,
-        )  # fmt: skip
+        workspace = self.workspace
+        # Text read from a picture never went through a keyboard: no scanner profile applies.
+        self.lanes.db.submit(
+            lambda job: [
+                workspace.lookup.lookup(code.scan_text, source=ScanSource.IMAGE) for code in codes
+            ],
+            lambda results: self._photo_matches(codes, results),
+            self._report_error,
+            name="photo-lookup",
+        )
+
+    def _photo_matches(self, codes: list[Any], results: list[LookupResult]) -> None:
+        """One asset found (a tag and a serial of one asset count as one) is shown; else a pick."""
+        by_asset: dict[str, tuple[Any, LookupResult]] = {}
+        for code, result in zip(codes, results, strict=True):
+            if result.card is None:
+                continue
+            known = by_asset.get(result.card.id)
+            if known is None or (result.matched_kind == "tag" and known[1].matched_kind != "tag"):
+                by_asset[result.card.id] = (code, result)
+        choices = list(by_asset.values()) or list(zip(codes, results, strict=True))
+        if len(choices) == 1:
+            self._show_photo_choice(*choices[0])
+            return
+        shown = []
+        for code, result in choices:
+            line = f"{code.label or code.format}: {code.text}"
+            if result.card is not None:
+                line += "  →  " + result.card.asset_tag
+            shown.append(line)
+        title = (
+            self.tr("The photo shows codes of several assets. Show:")
+            if by_asset
+            else self.tr("The photo holds several codes and none matches an asset. Look at:")
+        )
+        choice, ok = QInputDialog.getItem(self, self.tr("Several codes"), title, shown, 0, False)
         if ok:
-            picked = report.codes[shown.index(choice)]
-            self.scan_field.setText(picked.text)
-            self.look_up(picked.scan_text)
+            self._show_photo_choice(*choices[shown.index(choice)])
+
+    def _show_photo_choice(self, code: Any, result: LookupResult) -> None:
+        self.scan_field.setText(code.text)
+        self._scan_serial += 1
+        self._show_lookup(self._scan_serial, result)
 
     # -- importing ----------------------------------------------------------------------------
 

@@ -145,22 +145,7 @@ def open_settings(window: MainWindow) -> SettingsDialog | None:
 
 def _track(window: MainWindow, dialog: SettingsDialog) -> None:
     """Lets the window route scans to the open dialog, and refocus the scan field after it."""
-    track = getattr(window, "track_dialog", None)
-    if callable(track):
-        track(dialog)
-        return
-    # Until the window has a public way to track dialogs, use the list its own dialogs use.
-    dialogs = getattr(window, "_dialogs", None)
-    if isinstance(dialogs, list):
-        dialogs.append(dialog)
-        dialog.finished.connect(lambda _r: window._dialog_closed(dialog))
-    else:
-
-        def closed(_result: int) -> None:
-            dialog.deleteLater()
-            window.focus_scan()
-
-        dialog.finished.connect(closed)
+    window.track_dialog(dialog)
 
 
 def _show_scan_notes(window: MainWindow, result: LookupResult) -> None:
