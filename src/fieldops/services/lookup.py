@@ -17,6 +17,8 @@ from fieldops.domain.identifiers import code_key
 from fieldops.domain.scan import CandidateKind, ScanSource, normalise_scan
 from fieldops.domain.scan_errors import ScanError
 from fieldops.domain.scanner_profile import ScannerProfile
+from fieldops.services.label_prints import LabelPrintView
+from fieldops.services.replacements import ReplacementSummary
 from fieldops.services.scanner_setup import ScannerSetup
 from fieldops.store.database import Database
 from fieldops.store.models import Incident, Location, Site
@@ -125,6 +127,10 @@ class AssetCard:
     location_id: str | None
     components: list[ComponentView] = field(default_factory=list)
     incidents: list[IncidentSummary] = field(default_factory=list)
+    replacements: list[ReplacementSummary] = field(default_factory=list)
+    attached_codes: list[str] = field(default_factory=list)
+    """Codes attached to the asset in the field, as printed on their labels."""
+    last_label: LabelPrintView | None = None
 
 
 @dataclass(frozen=True)
@@ -207,6 +213,19 @@ INCIDENTS_SQL = (
     "SELECT id, number, title, category, subtype, priority, status, occurred_at, site_code, "
     "(SELECT count(*) FROM photos WHERE photos.incident_id = incidents.id) "
     "FROM incidents WHERE asset_id = ? ORDER BY occurred_at DESC"
+)
+REPLACEMENTS_SQL = (
+    "SELECT r.id, r.created_at, r.old_serial, r.new_serial, r.rma_number, r.old_part_fate, "
+    "trim(coalesce(c.kind, '') || ' ' || coalesce(c.slot, '')) "
+    "FROM replacements AS r LEFT JOIN components AS c ON c.id = r.component_id "
+    "WHERE r.asset_id = ? ORDER BY r.created_at DESC LIMIT 200"
+)
+ATTACHED_SQL = (
+    "SELECT code FROM asset_code_events WHERE asset_id = ? GROUP BY code ORDER BY min(created_at)"
+)
+LABEL_SQL = (
+    "SELECT id, symbology, digital_link, layout, output, printed_at, printed_by "
+    "FROM label_prints WHERE asset_id = ? ORDER BY printed_at DESC, id DESC LIMIT 1"
 )
 # Deeper than any site's tree (site, building, room, row, rack); stops a loop in bad data.
 MAX_LOCATION_DEPTH = 32
@@ -319,7 +338,27 @@ class LookupService:
             incidents=[
                 self._incident(row, tag) for row in cursor.execute(INCIDENTS_SQL, (asset_id,))
             ],
+            replacements=[
+                ReplacementSummary(r[0], self._time(r[1]), *r[2:])
+                for r in cursor.execute(REPLACEMENTS_SQL, (asset_id,))
+            ],
+            attached_codes=[row[0] for row in cursor.execute(ATTACHED_SQL, (asset_id,))],
+            last_label=self._label(cursor, asset_id),
         )
+
+    def _time(self, stored: Any) -> Any:
+        """A stored time read back as the ORM reads it: aware UTC."""
+        return self._read_time(stored) if self._read_time else stored
+
+    def _label(self, cursor: DBAPICursor, asset_id: str) -> LabelPrintView | None:
+        row = cursor.execute(LABEL_SQL, (asset_id,)).fetchone()
+        if row is None:
+            return None
+        ident, symbology, digital_link, layout, output, printed_at, printed_by = row
+        return LabelPrintView(
+            ident, asset_id, symbology, bool(digital_link), layout, output,
+            self._time(printed_at), printed_by,
+        )  # fmt: skip
 
     @staticmethod
     def _place(
@@ -365,7 +404,7 @@ class LookupService:
             subtype=subtype,
             priority=priority,
             status=status,
-            occurred_at=self._read_time(occurred) if self._read_time else occurred,
+            occurred_at=self._time(occurred),
             asset_tag=asset_tag,
             site_code=site,
             photo_count=photos,

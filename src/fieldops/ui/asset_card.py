@@ -16,12 +16,13 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from fieldops.services.lookup import KIND_LABELS, AssetCard, IncidentSummary, LookupResult
-from fieldops.ui.labels import category_label, priority_style, status_label
+from fieldops.ui.labels import category_label, fate_label, priority_style, status_label
 
 
 def _table(headers: list[str]) -> QTableWidget:
@@ -56,6 +57,9 @@ class AssetCardView(QWidget):
     replacement_requested = Signal(str)
     # (asset id) when the person asks to print the shown asset's label
     labels_requested = Signal(str)
+    # (code, raw text as scanned, source word) when the person says an unknown code is the
+    # label of an asset already known
+    attach_requested = Signal(str, str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,12 +73,21 @@ class AssetCardView(QWidget):
         self._register.setAutoDefault(False)
         self._register.setVisible(False)
         self._register.clicked.connect(lambda: self.register_requested.emit(self._missing))
+        self._attach = QPushButton(self.tr("This label belongs to a known asset: &attach it…"))
+        self._attach.setAutoDefault(False)
+        self._attach.setVisible(False)
+        self._attach.clicked.connect(
+            lambda: self.attach_requested.emit(self._missing, self._missing_raw, self._source)
+        )
         self._missing = ""
+        self._missing_raw = ""
+        self._source = "scan"
         message_page = QWidget()
         message_column = QVBoxLayout(message_page)
         message_column.addStretch(1)
         message_column.addWidget(self._message)
         message_column.addWidget(self._register, 0, Qt.AlignmentFlag.AlignHCenter)
+        message_column.addWidget(self._attach, 0, Qt.AlignmentFlag.AlignHCenter)
         message_column.addStretch(1)
         self._stack.addWidget(message_page)
         self._stack.addWidget(self._build_card())
@@ -125,6 +138,8 @@ class AssetCardView(QWidget):
                 ("model", self.tr("Model")),
                 ("category", self.tr("Category")),
                 ("status", self.tr("Status")),
+                ("also", self.tr("Also answers to")),
+                ("label", self.tr("Label")),
             ],
         )
         place = self._form(
@@ -150,8 +165,15 @@ class AssetCardView(QWidget):
         self._incidents.activated.connect(self._open_incident)
         self._components_box = QGroupBox(self.tr("Components"))
         QVBoxLayout(self._components_box).addWidget(self._components)
-        self._incidents_box = QGroupBox(self.tr("Incidents"))
-        QVBoxLayout(self._incidents_box).addWidget(self._incidents)
+        self._replacements = _table(
+            [self.tr("When"), self.tr("Part"), self.tr("Old serial"), self.tr("New serial"),
+             self.tr("RMA"), self.tr("Old part")]
+        )  # fmt: skip
+        self._history = QTabWidget()
+        self._history.addTab(self._incidents, self.tr("Incidents"))
+        self._history.addTab(self._replacements, self.tr("Replacements"))
+        self._incidents_box = QGroupBox(self.tr("History"))
+        QVBoxLayout(self._incidents_box).addWidget(self._history)
         tables = QHBoxLayout()
         tables.addWidget(self._components_box, 1)
         tables.addWidget(self._incidents_box, 1)
@@ -188,6 +210,7 @@ class AssetCardView(QWidget):
     def show_result(self, result: LookupResult) -> None:
         """Shows a lookup's answer: the card, or exactly what was read when nothing matched."""
         self._register.setVisible(False)
+        self._attach.setVisible(False)
         if result.misread:
             self.card = None
             self._message.setText(
@@ -211,13 +234,22 @@ class AssetCardView(QWidget):
                 + "</p>"
             )
             self._missing = result.code
+            self._missing_raw = result.raw
+            self._source = "profile-corrected" if result.warnings else "scan"
             self._register.setVisible(bool(result.code))
+            self._attach.setVisible(bool(result.code))
             self._stack.setCurrentIndex(0)
             return
-        self.show_card(result.card, result.matched_kind, result.other_matches)
+        self.show_card(result.card, result.matched_kind, result.other_matches, result.warnings)
 
-    def show_card(self, card: AssetCard, matched: str | None = None, others: int = 0) -> None:
-        """Fills the card with an asset."""
+    def show_card(
+        self,
+        card: AssetCard,
+        matched: str | None = None,
+        others: int = 0,
+        notes: tuple[str, ...] = (),
+    ) -> None:
+        """Fills the card with an asset; `notes` say what was corrected in the scan."""
         self.card = card
         provisional = self.tr("  (provisional)") if card.provisional else ""
         self._title.setText(f"<h1>{_escape(card.asset_tag)}{provisional}</h1>")
@@ -231,7 +263,9 @@ class AssetCardView(QWidget):
             matched_text += " " + self.tr("{n} other asset(s) also answer to this code.").format(
                 n=others
             )
-        self._matched.setText(matched_text)
+        if notes:
+            matched_text += " " + self.tr("Scan corrected: {notes}.").format(notes="; ".join(notes))
+        self._matched.setText(matched_text.strip())
         self._matched.setVisible(bool(matched_text))
         place = card.place
         where = place.describe().replace(" / ", "  ›  ")
@@ -241,6 +275,8 @@ class AssetCardView(QWidget):
             "model": " ".join(p for p in (card.manufacturer, card.model, card.model_number) if p),
             "category": card.category,
             "status": card.status,
+            "also": ", ".join(card.attached_codes),
+            "label": card.last_label.describe() if card.last_label else self.tr("none printed"),
             "site": place.site_code or "—",
             "room": place.room or "—",
             "rack": place.rack or "—",
@@ -251,7 +287,25 @@ class AssetCardView(QWidget):
         _fill(self._components, [[c.kind, c.slot, c.model, c.serial] for c in card.components])
         self._components_box.setTitle(self.tr("Components ({n})").format(n=len(card.components)))
         self._show_incidents(card.incidents)
+        self._show_replacements(card)
         self._stack.setCurrentIndex(1)
+
+    def _show_replacements(self, card: AssetCard) -> None:
+        _fill(
+            self._replacements,
+            [
+                [
+                    r.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                    r.part or self.tr("other part"),
+                    r.old_serial,
+                    r.new_serial,
+                    r.rma_number,
+                    fate_label(r.old_part_fate),
+                ]
+                for r in card.replacements
+            ],
+        )
+        self._history.setTabText(1, self.tr("Replacements ({n})").format(n=len(card.replacements)))
 
     def _show_incidents(self, incidents: list[IncidentSummary]) -> None:
         self._incident_ids = [i.id for i in incidents]
@@ -272,7 +326,7 @@ class AssetCardView(QWidget):
             badge.setStyleSheet(priority_style(incident.priority))
             badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
             self._incidents.setCellWidget(row, 0, badge)
-        self._incidents_box.setTitle(self.tr("Incidents ({n})").format(n=len(incidents)))
+        self._history.setTabText(0, self.tr("Incidents ({n})").format(n=len(incidents)))
 
     def incident_rows(self) -> list[str]:
         """The titles column of the incidents table, for tests and accessibility."""

@@ -68,3 +68,19 @@ def priority_style(priority: str) -> str:
     return (
         f"background:{colour}; color:{text}; border-radius:4px; padding:2px 8px; font-weight:bold;"
     )
+
+
+def fate_label(value: str) -> str:
+    """The shown words for what became of a replaced part."""
+    from fieldops.services.replacements import OldPartFate
+
+    names = {
+        OldPartFate.RETURNED: _t("Returned to the vendor (RMA)"),
+        OldPartFate.SCRAPPED: _t("Scrapped"),
+        OldPartFate.SPARE: _t("Kept as a spare"),
+        OldPartFate.REPAIR: _t("Sent for repair"),
+        OldPartFate.OTHER: _t("Other (see the notes)"),
+    }
+    if value in OldPartFate._value2member_map_:
+        return names[OldPartFate(value)]
+    return value

@@ -33,6 +33,7 @@ from fieldops.services.sync_service import SyncStatus
 from fieldops.services.workspace import Counts, Workspace
 from fieldops.ui import camera, collector, labels_dialog, settings_dialog
 from fieldops.ui.asset_card import AssetCardView
+from fieldops.ui.attach_dialog import AttachCodeDialog
 from fieldops.ui.errors import describe_error
 from fieldops.ui.incident_dialog import IncidentDialog
 from fieldops.ui.incident_list import IncidentListView
@@ -115,6 +116,7 @@ class MainWindow(QMainWindow):
         self.card.incident_opened.connect(self.open_incident)
         self.card.register_requested.connect(self.register_asset)
         self.card.replacement_requested.connect(lambda _id: self.new_replacement())
+        self.card.attach_requested.connect(self.attach_code)
         self.incident_list = IncidentListView()
         self.incident_list.refresh_requested.connect(self._load_incidents)
         self.incident_list.incident_opened.connect(self.open_incident)
@@ -341,6 +343,24 @@ class MainWindow(QMainWindow):
     def _replacement_saved(self, _replacement_id: str) -> None:
         self.status.showMessage(self.tr("Replacement saved; it will sync when online."), 6000)
         self._reload_card()
+        self.refresh()
+        self.syncing.soon()
+
+    def attach_code(self, code: str, raw: str = "", source: str = "typed") -> None:
+        """Opens the form that attaches an unknown label to an asset the catalogue knows."""
+        if self.workspace is None:
+            return
+        dialog = AttachCodeDialog(self.workspace, self.lanes, code, raw or code, source, self)
+        dialog.attached.connect(self._code_attached)
+        self.track_dialog(dialog)
+        dialog.open()
+
+    def _code_attached(self, code: str) -> None:
+        self.status.showMessage(
+            self.tr("{code} now finds the asset; it will sync when online.").format(code=code),
+            8000,
+        )
+        self.look_up(code)
         self.refresh()
         self.syncing.soon()
 

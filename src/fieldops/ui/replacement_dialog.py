@@ -35,6 +35,7 @@ from fieldops.services.replacements import (
 )
 from fieldops.services.workspace import Workspace
 from fieldops.ui.errors import describe_error
+from fieldops.ui.labels import fate_label
 from fieldops.ui.lanes import Lanes
 from fieldops.ui.serial_field import SerialField
 
@@ -97,8 +98,8 @@ class ReplacementDialog(QDialog):
         self.rma = SerialField()
         self.rma.setPlaceholderText(self.tr("Optional: the vendor's RMA number"))
         self.fate = QComboBox()
-        for fate, text in self._fates():
-            self.fate.addItem(text, fate.value)
+        for fate in OldPartFate:
+            self.fate.addItem(fate_label(fate.value), fate.value)
         self.incident = QComboBox()
         self.incident.addItem(self.tr("None"), None)
         for summary in self.asset.incidents:
@@ -125,15 +126,6 @@ class ReplacementDialog(QDialog):
         self.rma.completed.connect(lambda _text: self.fate.setFocus())
         for field in (self.old_serial, self.new_serial):
             field.textChanged.connect(self._validate)
-
-    def _fates(self) -> list[tuple[OldPartFate, str]]:
-        return [
-            (OldPartFate.RETURNED, self.tr("Returned to the vendor (RMA)")),
-            (OldPartFate.SCRAPPED, self.tr("Scrapped")),
-            (OldPartFate.SPARE, self.tr("Kept as a spare")),
-            (OldPartFate.REPAIR, self.tr("Sent for repair")),
-            (OldPartFate.OTHER, self.tr("Other (say in the notes)")),
-        ]
 
     def _offer_bar(self) -> QFrame:
         self.offer = QFrame()
