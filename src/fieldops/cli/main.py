@@ -20,7 +20,7 @@ EXIT_OK, EXIT_ERROR, EXIT_NOT_FOUND, EXIT_MISREAD = 0, 1, 3, 4
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command."""
-    from fieldops.cli import commands, label_commands
+    from fieldops.cli import asset_commands, commands, label_commands
 
     parser = argparse.ArgumentParser(
         prog="fieldops",
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.register(sub)
     label_commands.register(sub)
+    asset_commands.register(sub)
     return parser
 
 
