@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -81,7 +81,7 @@ class LabelsDialog(QDialog):
         choose.setAutoDefault(False)
         choose.clicked.connect(self._choose_file)
         self.preview = QLabel()
-        self.preview.setMinimumHeight(170)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.count = QLabel()
         self.error = QLabel()
         self.error.setWordWrap(True)
@@ -117,7 +117,9 @@ class LabelsDialog(QDialog):
         form.addRow("", link_row)
         form.addRow(self.tr("&Layout:"), self.layout_box)
         form.addRow(self.tr("&Start at label:"), self.start)
-        form.addRow(self.tr("&Output file:"), file_row)
+        file_label = QLabel(self.tr("&Output file:"))
+        file_label.setBuddy(self.file)
+        form.addRow(file_label, file_row)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -180,14 +182,19 @@ class LabelsDialog(QDialog):
             return
         try:
             first = make_labels(self.assets[:1], self.options())[0]
-            self.preview.setPixmap(QPixmap.fromImage(preview_image(first, layout, 6.0)))
+            width, height = layout.label_size
+            # As large as fits a 460 x 260 box, so a small label is readable and a big one fits.
+            scale = min(460 / width, 260 / height, 10.0)
+            image = preview_image(first, layout, scale)
+            self.preview.setPixmap(QPixmap.fromImage(image))
+            self.preview.setFixedSize(image.width(), image.height())
         except Exception as exc:
             self.error.setText(describe_error(exc))
         pages = (
             layout.pages_for(len(self.assets), self.start.value()) if sheet else len(self.assets)
         )
         self.count.setText(
-            self.tr("Labels: {n}, on sheets: {pages}").format(n=len(self.assets), pages=pages)
+            self.tr("{n} label(s) on {pages} sheet(s)").format(n=len(self.assets), pages=pages)
             if sheet
             else self.tr("Labels for the thermal printer: {n}").format(n=len(self.assets))
         )
