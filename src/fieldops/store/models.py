@@ -330,17 +330,18 @@ class LabelPrint(Base):
 
 
 class WaitingChange(Base):
-    """A pulled record whose asset has not arrived yet; applied when it does.
+    """A pulled record naming a record that has not arrived yet; applied when it does.
 
-    The server sends records in the order they last changed, so an asset edited after a code
-    was attached to it comes after the code, possibly on a later page.
+    The server sends records in the order they last changed, so an asset edited after a part
+    was added to it comes after the part, possibly on a later page. Rows are taken in the
+    order they were inserted (SQLite's rowid).
     """
 
     __tablename__ = "waiting_changes"
 
     entity_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     entity: Mapped[str] = mapped_column(String(32))
-    # The id of the record this one waits for (its asset).
+    # The id of the record this one waits for (a code for a site); one at a time.
     waits_for: Mapped[str] = mapped_column(String(36), index=True)
     version: Mapped[int] = mapped_column(Integer)
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from fieldops.domain.identifiers import code_key, new_id
 from fieldops.domain.times import parse_iso, utcnow
+from fieldops.protocol.entities import ENTITY_KINDS
 from fieldops.protocol.messages import (
     Change,
     ChangeOp,
@@ -65,8 +66,26 @@ MODELS: dict[str, type[Base]] = {
 }
 VERSIONED = {"site", "location", "asset", "component", "incident"}
 TIME_FIELDS = {"occurred_at", "reported_at", "created_at", "printed_at"}
-# Kinds whose pulled records wait for their asset when it has not arrived yet.
-ASSET_CHILDREN = {"asset_code", "label_print"}
+LOGGED_WAITING = 20  # waiting records named one by one in the log at the end of a sync
+
+
+def _references() -> dict[str, dict[str, str]]:
+    """Each kind's fields naming another record, and that record's kind.
+
+    Taken from the protocol's table of kinds; the field naming a record's site counts too,
+    since the local tables refer to sites by code.
+    """
+    table: dict[str, dict[str, str]] = {}
+    for name, kind in ENTITY_KINDS.items():
+        fields = dict(kind.references)
+        if kind.site_field is not None and name != "site":
+            fields[kind.site_field] = "site"
+        table[name] = {ref: target for ref, target in fields.items() if target in MODELS}
+    return {name: fields for name, fields in table.items() if name in MODELS}
+
+
+# A pulled record waits while a record it names is neither here nor earlier in its page.
+REFERENCES = _references()
 
 
 def state(session: Session) -> SyncState:
@@ -270,40 +289,124 @@ def _component_code(session: Session, component: Component) -> None:
 
 def apply_page(session: Session, page: PullResponse) -> int:
     """Applies one pulled page and stores its cursor; pending local edits stay on top."""
-    # Within a page a record may arrive before the location it points at; foreign keys are
-    # checked when the page's transaction commits.
+    # Foreign keys are checked when the page's transaction commits; records whose referenced
+    # record is not here yet wait instead (see _place), so the commit finds every one.
     session.connection().exec_driver_sql("PRAGMA defer_foreign_keys = ON")
     pending = _pending_fields(session)
     for change in page.changes:
-        _apply_change(session, change, pending.get((change.entity, change.entity_id)))
-    _release_waiting(session)
+        _apply_change(session, change, pending)
     row = state(session)
     row.cursor = page.next_cursor
     row.epoch = page.epoch
     session.flush()
+    if not page.has_more:
+        _log_waiting(session)
     return len(page.changes)
 
 
-def _pending_fields(session: Session) -> dict[tuple[str, str], dict[str, Any]]:
-    merged: dict[tuple[str, str], dict[str, Any]] = {}
+Pending = dict[tuple[str, str], dict[str, Any]]
+
+
+def _pending_fields(session: Session) -> Pending:
+    merged: Pending = {}
     for row in session.scalars(select(Outbox).where(Outbox.state == PENDING).order_by(Outbox.seq)):
         merged.setdefault((row.entity, row.entity_id), {}).update(row.fields)
     return merged
 
 
-def _apply_change(session: Session, change: Change, mine: dict[str, Any] | None) -> None:
-    model = MODELS.get(change.entity)
-    if model is None:
+def _apply_change(session: Session, change: Change, pending: Pending) -> None:
+    if change.entity not in MODELS:
         log.info("pulled a %s change this version does not keep; skipped", change.entity)
         return
     if change.op is ChangeOp.DELETE:
-        _delete(session, change)
+        _delete(session, change, pending)
         return
+    _place(session, change, pending)
+
+
+def _place(session: Session, change: Change, pending: Pending) -> None:
+    """Applies an upsert, or parks it until every record it refers to is here."""
+    missing = missing_reference(session, change.entity, change.fields)
+    if missing is not None:
+        _park(session, change, missing)
+        return
+    # An older version that waited is superseded: applying it later would go back in time.
+    session.execute(delete(WaitingChange).where(WaitingChange.entity_id == change.entity_id))
+    _upsert(session, change, pending.get((change.entity, change.entity_id)))
+    _release(session, _key(change), pending)
+
+
+def missing_reference(session: Session, entity: str, fields: dict[str, Any]) -> str | None:
+    """The id (a code for a site) of the first record these fields name that is not here."""
+    for name, kind in REFERENCES.get(entity, {}).items():
+        value = fields.get(name)
+        if value is None or value == "":
+            continue
+        if session.get(MODELS[kind], str(value)) is None:
+            return str(value)
+    return None
+
+
+def _key(change: Change) -> str:
+    """What records referring to this one hold: its id, or its code for a site."""
+    return str(change.fields.get("code", "")) if change.entity == "site" else change.entity_id
+
+
+def _park(session: Session, change: Change, waits_for: str) -> None:
+    # A newer version of a waiting record takes its place at the back of the queue.
+    session.execute(delete(WaitingChange).where(WaitingChange.entity_id == change.entity_id))
+    session.add(
+        WaitingChange(
+            entity_id=change.entity_id,
+            entity=change.entity,
+            waits_for=waits_for,
+            version=change.version,
+            fields=dict(change.fields),
+        )
+    )
+    session.flush()
+
+
+def _waiting(session: Session, waits_for: str | None = None) -> list[WaitingChange]:
+    """Waiting records in the order they arrived (SQLite's rowid grows with each insert)."""
+    query = select(WaitingChange).order_by(literal_column("waiting_changes.rowid"))
+    if waits_for is not None:
+        query = query.where(WaitingChange.waits_for == waits_for)
+    return list(session.scalars(query))
+
+
+def _as_change(waiting: WaitingChange, fields: dict[str, Any] | None = None) -> Change:
+    return Change(
+        cursor=0,
+        entity=waiting.entity,
+        entity_id=waiting.entity_id,
+        op=ChangeOp.UPSERT,
+        version=waiting.version,
+        fields=waiting.fields if fields is None else fields,
+    )
+
+
+def _release(session: Session, key: str, pending: Pending) -> None:
+    """Applies, in arrival order, what waited for this record and then what waited for those."""
+    arrived = [key]
+    while arrived:
+        for waiting in _waiting(session, arrived.pop(0)):
+            change = _as_change(waiting)
+            missing = missing_reference(session, change.entity, change.fields)
+            if missing is not None:
+                waiting.waits_for = missing  # it waits for a second record, keeping its place
+                continue
+            session.delete(waiting)
+            session.flush()
+            _upsert(session, change, pending.get((change.entity, change.entity_id)))
+            arrived.append(_key(change))
+
+
+def _upsert(session: Session, change: Change, mine: dict[str, Any] | None) -> None:
     if change.entity == "site":
         _upsert_site(session, change)
         return
-    if change.entity in ASSET_CHILDREN and _asset_missing(session, change):
-        return
+    model = MODELS[change.entity]
     record = session.get(model, change.entity_id)
     if record is None:
         record = model(id=change.entity_id)
@@ -319,40 +422,6 @@ def _apply_change(session: Session, change: Change, mine: dict[str, Any] | None)
     session.flush()
 
 
-def _asset_missing(session: Session, change: Change) -> bool:
-    """Parks a code or print whose asset is not here yet (it may be on a later page)."""
-    asset_id = str(change.fields.get("asset_id", ""))
-    if session.get(Asset, asset_id) is not None:
-        return False
-    waiting = session.get(WaitingChange, change.entity_id) or WaitingChange(
-        entity_id=change.entity_id
-    )
-    waiting.entity, waiting.waits_for = change.entity, asset_id
-    waiting.version, waiting.fields = change.version, dict(change.fields)
-    session.add(waiting)
-    session.flush()
-    return True
-
-
-def _release_waiting(session: Session) -> None:
-    """Applies the parked records whose asset has arrived."""
-    ready = session.scalars(
-        select(WaitingChange).where(WaitingChange.waits_for.in_(select(Asset.id)))
-    ).all()
-    for waiting in ready:
-        change = Change(
-            cursor=0,
-            entity=waiting.entity,
-            entity_id=waiting.entity_id,
-            op=ChangeOp.UPSERT,
-            version=waiting.version,
-            fields=waiting.fields,
-        )
-        session.delete(waiting)
-        session.flush()
-        _apply_change(session, change, None)
-
-
 def _upsert_site(session: Session, change: Change) -> None:
     code = str(change.fields.get("code", ""))
     site = session.get(Site, code) or Site(code=code)
@@ -362,26 +431,98 @@ def _upsert_site(session: Session, change: Change) -> None:
     session.flush()
 
 
-def _delete(session: Session, change: Change) -> None:
+def _delete(session: Session, change: Change, pending: Pending) -> None:
     session.execute(delete(WaitingChange).where(WaitingChange.entity_id == change.entity_id))
     record = find_record(session, change.entity, change.entity_id)
     if record is None:
-        if change.entity == "asset":
-            session.execute(
-                delete(WaitingChange).where(WaitingChange.waits_for == change.entity_id)
-            )
+        _orphans(session, change, pending)
         return
     if isinstance(record, Asset):
-        # Incidents, codes and prints keep pointing at a deleted asset; it can no longer be
-        # scanned.
-        session.execute(delete(AssetCode).where(AssetCode.asset_id == record.id))
-        record.status = "deleted"
+        _retire_asset(session, record)
         return
     if isinstance(record, Component):
         session.execute(delete(AssetCode).where(AssetCode.component_id == record.id))
     if isinstance(record, AssetCodeEvent):
         _drop_attached_code(session, record)
+    _unlink(session, change.entity, change.entity_id)
     session.delete(record)
+
+
+def _retire_asset(session: Session, asset: Asset) -> None:
+    # The server keeps the incidents, parts, codes and prints of a deleted asset and they keep
+    # pointing at it; it can no longer be scanned.
+    session.execute(delete(AssetCode).where(AssetCode.asset_id == asset.id))
+    asset.status = "deleted"
+
+
+def _unlink(session: Session, entity: str, record_id: str) -> None:
+    """Clears the references local records hold to a record about to be removed.
+
+    The server keeps such records and their reference to the deleted one; here the reference
+    cannot stay, or the page's foreign keys would fail.
+    """
+    for kind, fields in REFERENCES.items():
+        model = MODELS[kind]
+        for name, target in fields.items():
+            column = model.__table__.c[name]
+            if target == entity and column.nullable:
+                session.execute(update(model).where(column == record_id).values({name: None}))
+
+
+def _orphans(session: Session, change: Change, pending: Pending) -> None:
+    """Places what waited for a record whose delete came before the record itself."""
+    if not session.scalar(
+        select(func.count())
+        .select_from(WaitingChange)
+        .where(WaitingChange.waits_for == change.entity_id)
+    ):
+        return
+    if change.entity == "asset":
+        # As on a device that had the asset: it stays, marked deleted, with what points at it.
+        stand_in = Asset(
+            id=change.entity_id,
+            asset_tag="",
+            tag_key=f"deleted {change.entity_id}",
+            status="deleted",
+            version=change.version,
+        )
+        session.add(stand_in)
+        session.flush()
+        _release(session, change.entity_id, pending)
+        _retire_asset(session, stand_in)
+        return
+    for waiting in _waiting(session, change.entity_id):
+        fields = dict(waiting.fields)
+        for name, target in REFERENCES[waiting.entity].items():
+            if target == change.entity and fields.get(name) == change.entity_id:
+                fields[name] = None
+        change_now = _as_change(waiting, fields)
+        session.delete(waiting)
+        session.flush()
+        _place(session, change_now, pending)
+
+
+def _log_waiting(session: Session) -> None:
+    """Names the pulled records still waiting, once per sync, so a wedge is visible."""
+    waiting = _waiting(session)
+    if not waiting:
+        return
+    log.warning(
+        "%d pulled records wait for a record this device has not received "
+        "(outside its sites, or not sent yet); they are kept",
+        len(waiting),
+    )
+    for row in waiting[:LOGGED_WAITING]:
+        kinds = [
+            kind for name, kind in REFERENCES.get(row.entity, {}).items()
+            if str(row.fields.get(name)) == row.waits_for
+        ]  # fmt: skip
+        log.warning(
+            "%s %s waits for %s %s",
+            row.entity, row.entity_id, kinds[0] if kinds else "record", row.waits_for,
+        )  # fmt: skip
+    if len(waiting) > LOGGED_WAITING:
+        log.warning("and %d more waiting records", len(waiting) - LOGGED_WAITING)
 
 
 def start_afresh(session: Session, epoch: str) -> None:

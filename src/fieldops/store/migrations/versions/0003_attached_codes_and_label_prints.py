@@ -1,8 +1,8 @@
 """attached codes and label prints
 
 Two kinds that now travel: codes a technician attaches to an asset in the field (their
-matching form goes in asset_codes as before) and labels printed. Pulled records whose asset
-has not arrived yet wait in waiting_changes.
+matching form goes in asset_codes as before) and labels printed. Pulled records of any kind
+naming a record that has not arrived yet wait in waiting_changes.
 
 A device that pulled before this version skipped these kinds, so its sync position is moved
 back to the start once: the next sync pulls everything again (unsent changes are kept) and
