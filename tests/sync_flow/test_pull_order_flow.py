@@ -289,6 +289,7 @@ def test_a_record_whose_parent_is_outside_the_sites_waits_and_is_named(
     ws.sync.sync()
     with ws.db.read() as s:
         assert s.get(Note, text) is None and local.counts(s)["waiting"] >= 1
+    assert ws.sync.status().pulled_waiting == waiting(ws)  # what `fieldops status` shows
     named = [r.getMessage() for r in caplog.records if text in r.getMessage()]
     assert named == [f"note {text} waits for asset {leeds}"]
     ws.sync.sync()

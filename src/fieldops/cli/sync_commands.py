@@ -122,6 +122,7 @@ def _status_lines(status: SyncStatus) -> list[tuple[str, str]]:
         ("User", status.user or "-"),
         ("Changes waiting", str(status.changes)),
         ("Photos waiting", str(status.photos)),
+        ("Pulled records waiting", str(status.pulled_waiting)),
         ("Conflicts", str(status.conflicts)),
         ("Rejected", str(status.rejected)),
         ("Last sync", last),

@@ -42,6 +42,8 @@ class SyncStatus:
     last_sync_at: datetime | None
     last_error: str
     clock_offset_s: float | None
+    # Pulled records waiting for a record this device has not received yet.
+    pulled_waiting: int = 0
 
     @property
     def clock_warning(self) -> bool:
@@ -201,4 +203,5 @@ class SyncService:
             last_sync_at=last,
             last_error=error,
             clock_offset_s=offset,
+            pulled_waiting=counts["waiting"],
         )
