@@ -66,6 +66,9 @@ ASSET_FIELDS = [
 ]
 COMPONENT_FIELDS = ("kind", "slot", "model", "serial")
 PROGRESS_EVERY = 250
+# At most this many progress reports per import (the bar moves in half-percent steps): each
+# report is work for the GUI thread, and a million rows at one report per 250 would be 4,000.
+PROGRESS_STEPS = 200
 # Rows written per bulk statement, and looked up per query (well under SQLite's 32,766 bound
 # parameters).
 CHUNK = 2000
@@ -250,12 +253,15 @@ class _Run:
         self.skip_bad_rows = skip_bad_rows
         self.progress = progress
         self.cancelled = cancelled
+        self._report_every = PROGRESS_EVERY
+        self._next_report = 0
 
     def apply(self, items: Iterable[CatalogueItem], expected: int) -> ImportReport:
         """Writes every good row; raises ImportRefused (and so saves nothing) on bad ones."""
         errors: list[RowError] = []
         chunk: list[AssetRow | ComponentRow] = []
         good = 0
+        self._report_every = max(PROGRESS_EVERY, expected // PROGRESS_STEPS)
         # The indexes are built after the page cache is back to its usual size: SQLite sizes
         # the sort that builds them by the cache, and both at once would double the memory.
         with self.writer.indexes_built_after(self._first_load(expected)), self.writer.large_cache():
@@ -302,7 +308,8 @@ class _Run:
     def _tick(self, done: int, total: int) -> None:
         if self.cancelled and self.cancelled():
             raise ImportCancelled(tr("The import was stopped; nothing was imported."))
-        if self.progress:
+        if self.progress and done >= self._next_report:
+            self._next_report = done + self._report_every
             self.progress(done, total)
 
 
