@@ -287,3 +287,16 @@ def test_a_failed_page_leaves_nothing_waiting_from_it(demo_workspace: Workspace)
         ws.db.write(boom)
     with ws.db.read() as s:
         assert local.state(s).cursor == before and local.counts(s)["waiting"] == 0
+
+
+def test_a_pulled_photo_without_its_size_is_kept_with_the_size_unknown(
+    demo_workspace: Workspace,
+) -> None:
+    # The wire allows a photo whose size the taking device could not read; the page must not
+    # fail on the local table's required columns.
+    ws, case, shot = demo_workspace, new_id(), new_id()
+    apply(ws, incident(case, None))
+    apply(ws, upsert("photo", shot, 1, incident_id=case, sha256="b" * 64, size=10,
+                     mime="image/heic", width=None, height=None, created_at=WHEN))  # fmt: skip
+    stored = get(ws, Photo, shot)
+    assert (stored.width, stored.height) == (0, 0)

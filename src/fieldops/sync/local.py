@@ -202,10 +202,16 @@ def find_record(session: Session, entity: str, entity_id: str) -> Any:
     return session.get(model, entity_id)
 
 
+# Fields the wire may leave empty but a local column needs, and what stands for "not known".
+UNKNOWN_AS = {"width": 0, "height": 0}
+
+
 def wire_value(name: str, value: Any) -> Any:
-    """A field's value as the local table keeps it (times parsed)."""
+    """A field's value as the local table keeps it (times parsed, unknown sizes as 0)."""
     if name in TIME_FIELDS and isinstance(value, str):
         return parse_iso(value)
+    if value is None and name in UNKNOWN_AS:
+        return UNKNOWN_AS[name]
     return value
 
 
