@@ -208,6 +208,7 @@ class Replacement(Base):
     """A part swapped: old serial out, new serial in, the RMA and what became of the old part."""
 
     __tablename__ = "replacements"
+    __table_args__ = (Index("ix_replacements_asset_created", "asset_id", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id"))
