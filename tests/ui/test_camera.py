@@ -29,6 +29,7 @@ from PySide6.QtMultimedia import (
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from fieldops.domain.scan import ScanSource
 from fieldops.media.barcodes import DecodedCode, DecodeReport
 from fieldops.ui.camera import (
     CameraChoice,
@@ -122,11 +123,14 @@ def no_decoder_left():
 def looked_up(window: MainWindow, monkeypatch) -> list[str]:
     """Every code handed to the window's lookup (which still runs for real)."""
     calls: list[str] = []
+    sources: list[ScanSource] = []
+    window.looked_up_sources = sources  # type: ignore[attr-defined]
     real = window.look_up
 
-    def spy(code: str) -> None:
+    def spy(code: str, source: ScanSource = ScanSource.KEYBOARD) -> None:
         calls.append(code)
-        real(code)
+        sources.append(source)
+        real(code, source)
 
     monkeypatch.setattr(window, "look_up", spy)
     return calls
@@ -186,6 +190,7 @@ def test_a_qr_of_a_demo_tag_is_looked_up_and_its_card_shown(qtbot, window, looke
     assert window.card._fields["serial"].text() == "J344WPWW"
     assert window.scan_field.text() == TAG
     assert looked_up == [f"]Q1{TAG}"], "handed over as a scanner with AIM identifiers sends it"
+    assert window.looked_up_sources == [ScanSource.IMAGE], "a frame skips the keyboard profile"
     assert closed(dialog) and not source.running, "the camera must stop after a read"
 
 

@@ -56,6 +56,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldops.domain.errors import FieldOpsError
+from fieldops.domain.scan import ScanSource
 from fieldops.media.barcodes import UNREADABLE_HINT, DecodedCode, DecodeReport
 from fieldops.ui.camera_frames import (
     FrameDecoder,
@@ -549,8 +550,10 @@ def open_camera(
     dialog = CameraDialog(
         window, cameras=cameras, make_source=make_source, decode=decode, permission=permission
     )
-    dialog.code_read.connect(lambda code: _look_up(window, code.text, code.scan_text))
-    dialog.text_scanned.connect(lambda text: _look_up(window, text, text))
+    dialog.code_read.connect(
+        lambda code: _look_up(window, code.text, code.scan_text, ScanSource.IMAGE)
+    )
+    dialog.text_scanned.connect(lambda text: _look_up(window, text, text, ScanSource.KEYBOARD))
     # After the viewfinder has gone: the photo route opens a file dialog of its own.
     dialog.photo_requested.connect(lambda: QTimer.singleShot(0, lambda: window.choose_photo_scan()))
     # Tracked like the window's own dialogs, so a scanner's burst reaches `scan_received`.
@@ -559,7 +562,10 @@ def open_camera(
     return dialog
 
 
-def _look_up(window: MainWindow, shown: str, scanned: str) -> None:
-    """Hands a read to the window exactly as a scanner's text: field filled, then looked up."""
+def _look_up(window: MainWindow, shown: str, scanned: str, source: ScanSource) -> None:
+    """Hands a read to the window like a scanner's text: field filled, then looked up.
+
+    A frame's code never went through a keyboard, so the scanner profile is not applied to it.
+    """
     window.scan_field.setText(shown)
-    window.look_up(scanned)
+    window.look_up(scanned, source)

@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
         self.data_dir = data_dir
         self.lanes = Lanes(self)
         self.workspace: Workspace | None = None
-        self._waiting_code: str | None = None
+        self._waiting_code: tuple[str, ScanSource] | None = None
         self._scan_serial = 0
         self._dialogs: list[Any] = []
         self.setWindowTitle(self.tr("FieldOps"))
@@ -188,8 +188,8 @@ class MainWindow(QMainWindow):
         self.syncing.begin()
         self.workspace_ready.emit()
         if self._waiting_code is not None:
-            code, self._waiting_code = self._waiting_code, None
-            self.look_up(code)
+            (code, source), self._waiting_code = self._waiting_code, None
+            self.look_up(code, source)
 
     def _open_failed(self, exc: BaseException) -> None:
         self.status.showMessage(self.tr("The local database could not be opened."))
@@ -259,18 +259,22 @@ class MainWindow(QMainWindow):
         self.scan_field.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.scan_field.selectAll()
 
-    def look_up(self, code: str) -> None:
-        """Looks a code up in the database lane and shows the answer."""
+    def look_up(self, code: str, source: ScanSource = ScanSource.KEYBOARD) -> None:
+        """Looks a code up in the database lane and shows the answer.
+
+        `source` says where the text came from: only keyboard text goes through the scanner
+        profile (a code read from a picture never passed through a keyboard layout).
+        """
         if not code.strip():
             return
         if self.workspace is None:
-            self._waiting_code = code
+            self._waiting_code = (code, source)
             return
         self._scan_serial += 1
         serial = self._scan_serial
         workspace = self.workspace
         self.lanes.db.submit(
-            lambda job: workspace.lookup.lookup(code),
+            lambda job: workspace.lookup.lookup(code, source=source),
             lambda result: self._show_lookup(serial, result),
             self._report_error,
             name="lookup",
