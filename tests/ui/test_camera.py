@@ -209,7 +209,7 @@ def test_blank_frames_then_a_code_frame_make_one_lookup(qtbot, window, looked_up
     with qtbot.waitSignal(window.lookup_shown, timeout=15_000):
         pusher.start(15)
     pusher.stop()
-    qtbot.waitUntil(lambda: not window.lanes.db.busy(), timeout=10_000)
+    qtbot.waitUntil(lambda: not window.lanes.read.busy(), timeout=10_000)
     assert looked_up == [f"]C0{TAG}"]
     assert card_tag(window) == TAG
     assert not source.push(code), "no frame is taken after the read"

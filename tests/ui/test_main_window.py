@@ -273,3 +273,33 @@ def test_a_photo_of_two_assets_asks_which(
         window.scan_photo(photo)
     assert len(offered) == 1 and len(offered[0]) == 2
     assert shown.args[0].card.asset_tag == "IT-000001"
+
+
+def test_a_scan_is_answered_while_a_save_waits_for_the_write_lock(
+    qtbot, window: MainWindow
+) -> None:
+    """A long write (a large import holds the lock for half a minute) never delays a scan."""
+    import threading
+
+    release = threading.Event()
+    holding = threading.Event()
+
+    def hold(session) -> None:
+        holding.set()
+        release.wait(20)
+
+    import_like = threading.Thread(target=lambda: window.workspace.db.write(hold))
+    import_like.start()
+    try:
+        assert holding.wait(5)
+        # A save queued behind the lock in the write lane...
+        window.lanes.db.submit(lambda job: window.workspace.db.write(lambda s: None))
+        # ...and the scan still answers.
+        with qtbot.waitSignal(window.lookup_shown, timeout=3000) as shown:
+            window.look_up("IT-000217")
+        assert shown.args[0].card.asset_tag == "IT-000217"
+        assert window.lanes.db.busy(), "the save is still waiting"
+    finally:
+        release.set()
+        import_like.join(10)
+    qtbot.waitUntil(lambda: not window.lanes.db.busy(), timeout=10_000)

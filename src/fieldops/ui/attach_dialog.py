@@ -108,7 +108,7 @@ class AttachCodeDialog(QDialog):
             return
         self.problem.clear()
         workspace = self.workspace
-        self.lanes.db.submit(
+        self.lanes.read.submit(
             lambda job: workspace.lookup.lookup(text), self._found, self._failed, name="attach-find"
         )
 

@@ -72,7 +72,7 @@ class IncidentDialog(QDialog):
         self._update_priority()
         self._update_subtype()
         if asset is None:
-            self.lanes.db.submit(lambda job: workspace.locations(), self._fill_locations)
+            self.lanes.read.submit(lambda job: workspace.locations(), self._fill_locations)
 
     # -- layout -------------------------------------------------------------------------------
 

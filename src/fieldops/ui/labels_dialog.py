@@ -56,7 +56,7 @@ class LabelsDialog(QDialog):
         self.setWindowTitle(self.tr("Print labels"))
         self.setMinimumWidth(620)
         self._build()
-        self.lanes.db.submit(lambda job: workspace.locations(), self._show_locations)
+        self.lanes.read.submit(lambda job: workspace.locations(), self._show_locations)
         self._reload()
 
     def _build(self) -> None:
@@ -160,7 +160,7 @@ class LabelsDialog(QDialog):
             self.assets = []
             self._refresh()
             return
-        self.lanes.db.submit(work, self._loaded, self._failed, name="labels-load")
+        self.lanes.read.submit(work, self._loaded, self._failed, name="labels-load")
 
     def _loaded(self, assets: list[AssetLabelData]) -> None:
         self.assets = assets

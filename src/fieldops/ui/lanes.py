@@ -143,13 +143,19 @@ class Lane(QObject):
 
 
 class Lanes(QObject):
-    """The window's two lanes: `db` (serial) and `io` (parallel)."""
+    """The window's lanes: `db` (writes, serial), `read` (lookups and lists), `io` (files).
+
+    Reads have their own lane so that a scan is answered while a save waits for the write
+    lock (a large catalogue import holds it for half a minute); they read a consistent
+    snapshot under SQLite's write-ahead log whatever is being written.
+    """
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.db = Lane("db", 1, self)
+        self.read = Lane("read", 1, self)
         self.io = Lane("io", 2, self)
 
     def wait(self, msecs: int = 30_000) -> bool:
-        """Waits for both lanes to drain."""
-        return self.db.wait(msecs) and self.io.wait(msecs)
+        """Waits for every lane to drain."""
+        return self.db.wait(msecs) and self.read.wait(msecs) and self.io.wait(msecs)

@@ -200,8 +200,8 @@ class MainWindow(QMainWindow):
         if self.workspace is None:
             return
         workspace = self.workspace
-        self.lanes.db.submit(lambda job: workspace.counts(), self._show_counts)
-        self.lanes.db.submit(lambda job: workspace.sync.status(), self._show_sync_status)
+        self.lanes.read.submit(lambda job: workspace.counts(), self._show_counts)
+        self.lanes.read.submit(lambda job: workspace.sync.status(), self._show_sync_status)
         self.incident_list.request_refresh()
 
     def _show_sync_status(self, status: SyncStatus) -> None:
@@ -273,7 +273,7 @@ class MainWindow(QMainWindow):
         self._scan_serial += 1
         serial = self._scan_serial
         workspace = self.workspace
-        self.lanes.db.submit(
+        self.lanes.read.submit(
             lambda job: workspace.lookup.lookup(code, source=source),
             lambda result: self._show_lookup(serial, result),
             self._report_error,
@@ -310,7 +310,7 @@ class MainWindow(QMainWindow):
         if card is None or self.workspace is None:
             return
         workspace, asset_id = self.workspace, card.id
-        self.lanes.db.submit(
+        self.lanes.read.submit(
             lambda job: workspace.lookup.card(asset_id),
             lambda fresh: fresh is not None and self.card.show_card(fresh),
         )
@@ -399,7 +399,7 @@ class MainWindow(QMainWindow):
         if self.workspace is None:
             return
         workspace = self.workspace
-        self.lanes.db.submit(
+        self.lanes.read.submit(
             lambda job: workspace.incidents.list(status=status, priority=priority),
             self._show_incidents,
             self._report_error,
@@ -419,7 +419,7 @@ class MainWindow(QMainWindow):
             detail = workspace.incidents.get(incident_id)
             return detail, {p.id: read_thumbnail(p.thumbnail) for p in detail.photos}
 
-        self.lanes.db.submit(load, self._show_incident, self._report_error)
+        self.lanes.read.submit(load, self._show_incident, self._report_error)
 
     def _show_incident(self, loaded: tuple[IncidentDetail, dict[str, bytes | None]]) -> None:
         dialog = IncidentViewDialog(*loaded, parent=self)
@@ -459,7 +459,7 @@ class MainWindow(QMainWindow):
             return
         workspace = self.workspace
         # Text read from a picture never went through a keyboard: no scanner profile applies.
-        self.lanes.db.submit(
+        self.lanes.read.submit(
             lambda job: [
                 workspace.lookup.lookup(code.scan_text, source=ScanSource.IMAGE) for code in codes
             ],

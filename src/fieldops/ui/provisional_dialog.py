@@ -79,7 +79,7 @@ class ProvisionalAssetDialog(QDialog):
         layout.addWidget(hint)
         layout.addWidget(self.problem)
         layout.addWidget(buttons)
-        self.lanes.db.submit(lambda job: workspace.locations(), self._fill_locations)
+        self.lanes.read.submit(lambda job: workspace.locations(), self._fill_locations)
 
     def _fill_locations(self, choices: list[LocationChoice]) -> None:
         for choice in choices:
