@@ -1,4 +1,4 @@
-"""The stored scanner profile: saved atomically, read back, damaged files survived, used by lookups."""
+"""The stored scanner profile: saved atomically, read back, damage survived, used by lookups."""
 
 from __future__ import annotations
 
