@@ -77,9 +77,10 @@ class Workspace:
         with self.db.read() as session:
             rows = session.scalars(select(Location)).all()
             by_id = {loc.id: loc for loc in rows}
-            choices = []
+            choices: list[LocationChoice] = []
             for loc in rows:
-                names, current = [], loc
+                names: list[str] = []
+                current: Location | None = loc
                 while current is not None:
                     names.insert(0, current.name)
                     current = by_id.get(current.parent_id) if current.parent_id else None
