@@ -528,10 +528,7 @@ class MainWindow(QMainWindow):
         progress.setMinimumDuration(300)
         progress.setAutoClose(False)
         progress.setAutoReset(False)
-        # In the io lane, not the db lane: the import holds the write lock for its whole
-        # transaction, and lookups queued behind it would wait that long; under WAL they read
-        # beside it.
-        job = self.lanes.io.submit(
+        job = self.lanes.db.submit(
             lambda job: workspace.catalogue.import_file(
                 path,
                 skip_bad_rows=skip_bad_rows,
