@@ -26,6 +26,17 @@ BURST_GAP_MS = 35  # a scanner's keys come a few ms apart; a person's 80 ms or m
 HOLD_MS = 60  # how long held keys wait for the next one before they are typed
 MIN_SCAN_LENGTH = 4
 TERMINATORS = {Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Tab}
+# A scanner presses Shift around each capital letter, as a keyboard does: these keys carry no
+# text and must neither end a burst nor be held.
+MODIFIER_KEYS = {
+    Qt.Key.Key_Shift,
+    Qt.Key.Key_Control,
+    Qt.Key.Key_Alt,
+    Qt.Key.Key_AltGr,
+    Qt.Key.Key_Meta,
+    Qt.Key.Key_CapsLock,
+    Qt.Key.Key_NumLock,
+}
 
 
 @dataclass(frozen=True)
@@ -59,7 +70,8 @@ class ScanListener(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(HOLD_MS)
-        self._timer.timeout.connect(self.release)
+        self._timer.timeout.connect(self._hold_expired)
+        self._armed_at = 0
 
     def install(self, app: QApplication) -> None:
         """Starts listening to every key of the application."""
@@ -71,7 +83,7 @@ class ScanListener(QObject):
         if not isinstance(watched, QWindow) or not isinstance(event, QKeyEvent):
             return False
         focus = QApplication.focusWidget()
-        if focus is None or is_scan_capable(focus) or event.isAutoRepeat():
+        if focus is None or is_scan_capable(focus):
             self.release()
             return False
         return self._key(event, focus)
@@ -81,9 +93,16 @@ class ScanListener(QObject):
         return stamp if stamp > 0 else int(self._clock.elapsed())
 
     def _key(self, event: QKeyEvent, focus: QWidget) -> bool:
+        if event.key() in MODIFIER_KEYS:
+            return False
         at = self._now(event)
         if self._held and (focus is not self._target or at - self._held[-1].at_ms > BURST_GAP_MS):
             self.release()
+        if event.isAutoRepeat() and not self._held:
+            # A key a person holds down. Inside a burst it is not: on X11, Qt calls a key
+            # released and pressed again in the same millisecond a repeat, so a scanner's
+            # doubled character ("00") is flagged as one.
+            return False
         if event.key() in TERMINATORS and self._held:
             return self._terminate(event)
         printable = bool(event.text()) and event.text().isprintable()
@@ -93,8 +112,21 @@ class ScanListener(QObject):
             return False
         self._target = focus
         self._held.append(HeldKey(event.key(), event.modifiers(), event.text(), at))
-        self._timer.start()
+        self._hold()
         return True
+
+    def _hold(self) -> None:
+        self._armed_at = int(self._clock.elapsed())
+        self._timer.start()
+
+    def _hold_expired(self) -> None:
+        if int(self._clock.elapsed()) - self._armed_at > 2 * HOLD_MS:
+            # The window was busy when the hold ran out, so the rest of a burst may still
+            # wait to be read: a stalled event loop runs overdue timers before queued keys.
+            # One more hold lets those keys arrive; their time stamps then decide.
+            self._hold()
+            return
+        self.release()
 
     def _terminate(self, event: QKeyEvent) -> bool:
         code = "".join(k.text for k in self._held)
