@@ -102,10 +102,15 @@ def _open_window(root: Path, app: Any) -> Any:
     window.show()
     window.activateWindow()
     _wait(app, lambda: window.workspace is not None, 60)
-    _wait(app, lambda: not window.lanes.db.busy() and window.isActiveWindow(), 60)
+    _wait(app, lambda: _idle(window) and window.isActiveWindow(), 60)
     window.focus_scan()
     _wait(app, window.scan_field.hasFocus, 10)
     return window
+
+
+def _idle(window: Any) -> bool:
+    """Whether the window's database lanes have nothing queued or running."""
+    return not (window.lanes.db.busy() or window.lanes.read.busy())
 
 
 def _wait(app: Any, condition: Callable[[], bool], seconds: float) -> None:
@@ -259,7 +264,7 @@ def _timed_import(app: Any, window: Any, path: Path, codes: list[str]) -> dict[s
     window.lookup_shown.disconnect(shown)
     window.import_finished.disconnect(imported)
     ended, rows = finished[0]
-    _wait(app, lambda: not window.lanes.db.busy(), 60)
+    _wait(app, lambda: _idle(window), 60)
     return {
         "seconds": ended - started,
         "rows": rows,
@@ -359,7 +364,7 @@ def _send_key(window: Any, key: int, text: str, stamp: list[int]) -> float:
     return sent
 
 
-def _one_scan(app: Any, window: Any, clock: PaintClock, raw: str, stamp: list[int]) -> Any:
+def _one_scan(window: Any, clock: PaintClock, raw: str, stamp: list[int]) -> Any:
     """Types one burst; ms from Enter to answer shown, to paint start and end; found; when."""
     from PySide6.QtCore import QEventLoop, Qt, QTimer
 
@@ -412,7 +417,7 @@ def scan_phase(root: Path, assets: int) -> dict[str, Any]:
     collections = GcPasses()
     collections.start()
     for number, raw in enumerate(scans):
-        timing = _one_scan(app, window, clock, raw, stamp)
+        timing = _one_scan(window, clock, raw, stamp)
         if number >= WARM_UP_SCANS:
             if timing is None:
                 missed += 1
