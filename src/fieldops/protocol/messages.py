@@ -241,6 +241,20 @@ class ImportLineError(Message):
     reason: str
 
 
+class ImportConflict(Message):
+    """A field the file and the field both changed since the last import, and which was kept."""
+
+    line: int
+    entity: str
+    record_id: str
+    key: str
+    field: str
+    file_value: str | int | bool | None = None
+    record_value: str | int | bool | None = None
+    kept: Literal["file", "record"]
+    """Whose value the record holds now; the other one is set aside here."""
+
+
 class ImportSummary(Message):
     """What an import of a catalogue file did."""
 
@@ -249,6 +263,9 @@ class ImportSummary(Message):
     updated: int
     unchanged: int
     errors: list[ImportLineError] = Field(default_factory=list)
+    kept: int = 0
+    """Fields whose value changed since the last import and was kept over the file's."""
+    conflicts: list[ImportConflict] = Field(default_factory=list)
 
 
 class RevokeResult(Message):

@@ -3,6 +3,11 @@
 Sites, rooms and racks are found or made from the location columns; assets are matched by
 asset tag and components by asset, kind and slot, so importing the same file twice changes
 nothing the second time.
+
+A re-import is a three-way merge per field against what the previous import wrote (kept in
+the import_baselines table, see fieldops.server.import_merge): a field the file has not
+changed since then keeps the record's value, so a part replaced or an asset moved in the field
+is not undone by importing the same export again.
 """
 
 from __future__ import annotations
@@ -29,8 +34,9 @@ from fieldops.domain.identifiers import (
     code_key,
     new_id,
 )
-from fieldops.protocol import ENTITY_KINDS, ImportLineError, ImportSummary
+from fieldops.protocol import ENTITY_KINDS, ImportConflict, ImportLineError, ImportSummary
 from fieldops.server.apply import Rejection, validated
+from fieldops.server.import_merge import Baselines, Merged, conflict_entries, merge
 from fieldops.server.records import RECORDS, RecordState, WorkSet, chunks
 
 log = logging.getLogger(__name__)
@@ -43,7 +49,9 @@ class _Tally:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    kept: int = 0
     errors: list[RowError] = field(default_factory=list)
+    conflicts: list[ImportConflict] = field(default_factory=list)
 
 
 class CatalogueImporter:
@@ -51,6 +59,7 @@ class CatalogueImporter:
 
     def __init__(self, session: Session, now: datetime, user_id: int | None) -> None:
         self.work = WorkSet(session, now)
+        self.baselines = Baselines(session, now)
         self.session = session
         self.now = now
         self.user_id = user_id
@@ -66,6 +75,7 @@ class CatalogueImporter:
         else:
             self._assets(parsed.assets)
         self.work.flush()
+        self.baselines.flush()
         summary = ImportSummary(
             format=parsed.format.value,
             created=self.tally.created,
@@ -75,14 +85,19 @@ class CatalogueImporter:
                 ImportLineError(line=e.line, reason=e.reason)
                 for e in sorted(self.tally.errors, key=lambda e: e.line)
             ],
+            kept=self.tally.kept,
+            conflicts=self.tally.conflicts,
         )
         log.info(
-            "imported %s catalogue: %d created, %d updated, %d unchanged, %d refused",
+            "imported %s catalogue: %d created, %d updated, %d unchanged, %d refused, "
+            "%d field changes kept, %d conflicts",
             summary.format,
             summary.created,
             summary.updated,
             summary.unchanged,
             len(summary.errors),
+            summary.kept,
+            len(summary.conflicts),
         )
         return summary
 
@@ -93,8 +108,9 @@ class CatalogueImporter:
         for site in sites:
             self._site(site)
         self._load_locations(sites)
-        owners = [self.work.unique_owner("asset", "asset_tag", r.asset_tag) for r in rows]
+        owners = self._asset_owners(rows)
         self.work.load([o for o in owners if o])
+        self.baselines.load(o for o in owners if o)
         for row, owner in zip(rows, owners, strict=True):
             location = self._place(row)
             values = {
@@ -114,7 +130,29 @@ class CatalogueImporter:
                 "provisional": False,
             }
             ident = catalogue_asset_id(row.asset_tag)
-            self._upsert("asset", owner, values, row.line, site=row.site_code, ident=ident)
+            key = code_key(row.asset_tag)
+            self._upsert("asset", owner, values, row.line, key, ident=ident)
+
+    def _asset_owners(self, rows: list[AssetRow]) -> list[str | None]:
+        """The record each row is about: the holder of its tag, else the one last imported under it.
+
+        A tag changed in the field since the last import no longer finds its asset by tag; the
+        baseline still names it, so the row merges into that asset instead of making another.
+        """
+        owners = [self.work.unique_owner("asset", "asset_tag", r.asset_tag) for r in rows]
+        missing = [code_key(r.asset_tag) for r, o in zip(rows, owners, strict=True) if o is None]
+        if not missing:
+            return owners
+        before = self.baselines.records_by_key("asset", missing)
+        self.work.load(before.values())
+        taken = set(owners)
+        for n, row in enumerate(rows):
+            record_id = before.get(code_key(row.asset_tag))
+            state = self.work.get(record_id) if record_id and owners[n] is None else None
+            if state is not None and not state.deleted and state.id not in taken:
+                owners[n] = state.id
+                taken.add(state.id)
+        return owners
 
     def _components(self, rows: list[ComponentRow]) -> None:
         tags = [row.asset_tag for row in rows]
@@ -123,6 +161,9 @@ class CatalogueImporter:
         asset_ids = sorted({o for o in owners.values() if o})
         self.work.load(asset_ids)
         existing = self._existing_components(asset_ids)
+        self.baselines.load(existing.values())
+        for state_id in list(existing.values()):
+            self._index_by_baseline(existing, state_id)
         for row in rows:
             asset_id = owners[row.asset_tag]
             asset = self.work.get(asset_id) if asset_id else None
@@ -142,11 +183,24 @@ class CatalogueImporter:
             ident = catalogue_component_id(
                 row.asset_tag, row.kind, row.slot, "" if row.slot else row.serial
             )
+            natural = "/".join(code_key(p) for p in (row.asset_tag, row.kind, row.slot))
             record_id = self._upsert(
-                "component", existing.get(key), values, row.line, site=asset.site_code, ident=ident
+                "component", existing.get(key), values, row.line, natural, ident
             )
             if record_id:
                 existing[key] = record_id
+
+    def _index_by_baseline(self, existing: dict[tuple[str, str, str], str], state_id: str) -> None:
+        """Finds a component also by the asset, kind and slot the last import gave it.
+
+        So a part whose slot or kind was corrected in the field still matches its file row.
+        """
+        baseline = self.baselines.get(state_id)
+        if baseline is None:
+            return
+        f = baseline.fields
+        if all(isinstance(f.get(n), str) for n in ("asset_id", "kind", "slot")):
+            existing[(f["asset_id"], f["kind"], f["slot"].casefold())] = state_id
 
     def _existing_components(self, asset_ids: list[str]) -> dict[tuple[str, str, str], str]:
         """Live components of these assets, by asset, kind and slot."""
@@ -241,10 +295,10 @@ class CatalogueImporter:
         record_id: str | None,
         values: dict[str, Any],
         line: int,
-        site: str | None,
+        key: str,
         ident: str | None = None,
     ) -> str | None:
-        """Creates the record, or updates the fields that differ; returns its id."""
+        """Creates the record, or merges the file's values into it; returns its id."""
         try:
             checked = validated(ENTITY_KINDS[entity], values)
         except Rejection as rejection:
@@ -252,18 +306,68 @@ class CatalogueImporter:
             return None
         current = self.work.get(record_id) if record_id else None
         if current is None or current.deleted:
-            state = self._new(entity, checked, site=site, ident=ident)
+            state = self._new(entity, checked, site=self._site_for(entity, checked), ident=ident)
             if entity == "asset":
                 self.work.claim_unique("asset", "asset_tag", checked["asset_tag"], state.id)
+            self.baselines.write(state, key, checked)
             return state.id
-        changed = [name for name in checked if checked[name] != current.fields.get(name)]
-        if not changed:
+        merged = merge(entity, checked, current, self.baselines.get(current.id))
+        self.tally.kept += merged.kept
+        self.tally.conflicts += conflict_entries(merged, line, entity, current.id, key)
+        self.baselines.write(current, key, checked, merged)
+        if not self._apply(entity, current, merged, line):
             self.tally.unchanged += 1
-            return current.id
+        return current.id
+
+    def _apply(self, entity: str, current: RecordState, merged: Merged, line: int) -> bool:
+        """Writes the merged fields to the record; False when none changed."""
+        try:
+            fields = validated(ENTITY_KINDS[entity], merged.fields)
+        except Rejection as rejection:
+            self.tally.errors.append(RowError(line, rejection.reason))
+            return False
+        if entity == "asset" and not self._move_tag(current, fields["asset_tag"], line):
+            fields["asset_tag"] = current.fields["asset_tag"]
+        changed = [name for name in fields if fields[name] != current.fields.get(name)]
+        if not changed:
+            return False
+        site = self._site_for(entity, fields)
+        if site != current.site_code:
+            self._move_children(current, site)
         current.version += 1
-        current.fields = {**current.fields, **checked}
+        current.fields = fields
         current.site_code = site
+        current.parent_id = fields.get("asset_id")
         current.field_versions.update({name: current.version for name in changed})
         self.work.touch(current)
         self.tally.updated += 1
-        return current.id
+        return True
+
+    def _site_for(self, entity: str, fields: dict[str, Any]) -> str | None:
+        """The site a record is scoped to: its own, or its asset's."""
+        if entity == "component":
+            asset = self.work.get(fields["asset_id"])
+            return asset.site_code if asset else None
+        site: str | None = fields.get("site_code")
+        return site
+
+    def _move_tag(self, current: RecordState, tag: str, line: int) -> bool:
+        """Gives the asset the merged tag; False when another asset holds it (the tag stays)."""
+        old = current.fields.get("asset_tag")
+        if not isinstance(old, str) or code_key(old) == code_key(tag):
+            return True
+        owner = self.work.unique_owner("asset", "asset_tag", tag)
+        if owner is not None and owner != current.id:
+            reason = f"asset tag '{tag}' is held by another asset; '{old}' was kept"
+            self.tally.errors.append(RowError(line, reason))
+            return False
+        self.work.release_unique("asset", "asset_tag", old)
+        self.work.claim_unique("asset", "asset_tag", tag, current.id)
+        return True
+
+    def _move_children(self, record: RecordState, site: str | None) -> None:
+        """Records scoped through this one follow it to its new site."""
+        for child in self.work.children(record.id):
+            if child.site_code != site:
+                child.site_code = site
+                self.work.touch(child)

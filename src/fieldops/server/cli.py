@@ -262,6 +262,17 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
         out += [f"  line {e.line}: {e.reason}" for e in summary.errors[:50]]
         if len(summary.errors) > 50:
             out.append(f"  ... and {len(summary.errors) - 50} more (use --json for all)")
+        out.append(
+            f"{summary.kept} field change(s) made since the last import kept, "
+            f"{len(summary.conflicts)} conflict(s)."
+        )
+        out += [
+            f"  line {c.line}: {c.entity} {c.key} {c.field}: file {c.file_value!r}, "
+            f"record {c.record_value!r}; kept the {c.kept}'s"
+            for c in summary.conflicts[:50]
+        ]
+        if len(summary.conflicts) > 50:
+            out.append(f"  ... and {len(summary.conflicts) - 50} more (use --json for all)")
         return out
 
     _show(summary.model_dump(mode="json"), args.json, lines)

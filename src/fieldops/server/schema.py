@@ -155,6 +155,19 @@ class UniqueKey(Base):
     record_id: Mapped[str] = mapped_column(String(36), index=True)
 
 
+class ImportBaseline(Base):
+    """What the last catalogue import wrote to one record, so the next one merges against it."""
+
+    __tablename__ = "import_baselines"
+
+    record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    entity: Mapped[str] = mapped_column(String(40))
+    natural_key: Mapped[str] = mapped_column(String(255), index=True)
+    fields: Mapped[str] = mapped_column(Text)
+    conflicts: Mapped[str] = mapped_column(Text)
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class Client(Base):
     """A device that pushes, with the last sequence number applied for it."""
 
