@@ -2,9 +2,10 @@
 
 Images are recognised by their content (JPEG, PNG, WebP, TIFF, BMP, HEIC/HEIF), upright by
 their EXIF orientation, and read with zxing-cpp in passes ordered so the usual photo is
-done after the first: a fast pass on a reduced copy, then light-on-dark, full resolution
-(the cheaper detectors), rotated copies (+22.5°, +45°), the heavy 2D detectors at full
-resolution, and an enlarged copy of small images for codes of 1-2 pixels a module. The
+done after the first: a fast pass on a reduced copy, then light-on-dark, a half-size copy of
+very large photos, full resolution (the cheaper detectors), rotated copies (+22.5°, +45°),
+the heavy 2D detectors at full resolution, and an enlarged copy of small images for codes of
+1-2 pixels a module. Full resolution is read in overlapping tiles (see barcode_image). The
 first pass that finds something ends the search. Results the decoder marks as errors, and
 formats the caller does not accept (MicroQR unless asked for), are dropped and never reach
 the caller.
@@ -12,33 +13,43 @@ the caller.
 
 from __future__ import annotations
 
-import io
 import logging
 import math
 import os
-import re
 import time
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import numpy as np
 import pillow_heif
 import zxingcpp
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
-from fieldops.domain.errors import FieldOpsError
 from fieldops.domain.scan import CodePattern, ScanResult, ScanSource, normalise_scan
+from fieldops.media.barcode_image import (
+    MAX_PIXELS,
+    ImageReadError,
+    ImageTooLargeError,
+    LoadedImage,
+    Mapping,
+    PassImage,
+    Point,
+)
+
+__all__ = [
+    "MAX_PIXELS",
+    "DecodeReport",
+    "DecodedCode",
+    "ImageReadError",
+    "ImageTooLargeError",
+    "decode_image",
+    "read_codes",
+]
 
 log = logging.getLogger(__name__)
 
 pillow_heif.register_heif_opener()
 
-MAX_PIXELS = 120_000_000
-FAST_SIDE = 2000  # longest side of the first pass's copy
 TIME_BUDGET_S = 4.0
-PIL_FORMATS = ("JPEG", "PNG", "WEBP", "TIFF", "BMP", "HEIF")
 
 NO_CODE_HINT = "No code found: code too small or blurred, move closer or use the scanner."
 UNREADABLE_HINT = (
@@ -59,25 +70,6 @@ _FAMILIES = ("QRCode", "EANUPC", "ITF", "DataBar", "Code39", "PDF417", "Aztec")
 # Detectors that cost several times more than the rest on a large, textured photo: at full
 # resolution they get a pass of their own, after the cheaper ones have had their turn.
 _HEAVY = frozenset({"DataMatrix", "Aztec", "PDF417", "MaxiCode"})
-
-
-class ImageReadError(FieldOpsError):
-    """The file is missing, not an image of a supported kind, or damaged."""
-
-    code = "image-unreadable"
-
-
-class ImageTooLargeError(ImageReadError):
-    """The image has more pixels than can be decoded safely."""
-
-    code = "image-too-large"
-
-    def __init__(self, message: str, *, pixels: int) -> None:
-        super().__init__(message)
-        self.pixels = pixels
-
-
-Point = tuple[float, float]
 
 
 @dataclass(frozen=True)
@@ -138,19 +130,22 @@ def read_codes(
     """
     started = time.perf_counter()
     accept = _Accepted.of(formats)
-    image = _LoadedImage.open(source, max_pixels)
+    image = LoadedImage.open(source, max_pixels)
     run = _Run(accept, started + time_budget_s)
     found: list[DecodedCode] = []
-    for name, make, weight in _passes(image):
-        request = accept.part(weight)
-        if not request:
-            continue
-        if run.out_of_time() and run.names:
-            log.info("decode stopped after %s: time budget spent", ", ".join(run.names))
-            break
-        found = _merge(found, run.decode(name, make, request))
-        if found and not exhaustive:
-            break
+    try:
+        for name, make, weight in _passes(image):
+            request = accept.part(weight)
+            if not request:
+                continue
+            if run.out_of_time() and run.names:
+                log.info("decode stopped after %s: time budget spent", ", ".join(run.names))
+                break
+            found = _merge(found, run.decode(name, make, request))
+            if found and not exhaustive:
+                break
+    finally:
+        image.close()
     hint = None if found else (UNREADABLE_HINT if run.errors else NO_CODE_HINT)
     elapsed = (time.perf_counter() - started) * 1000
     log.debug("decoded %d code(s) in %.0f ms, passes %s", len(found), elapsed, run.names)
@@ -216,11 +211,6 @@ def _contains(family: str, members: tuple[str, ...]) -> bool:
     return any(member in listed for member in members)
 
 
-# A pass: a name and a function making its image plus the map back to upright pixels.
-Mapping = Callable[[float, float], Point]
-PassImage = tuple[Image.Image, Mapping]
-
-
 @dataclass
 class _Run:
     accept: _Accepted
@@ -252,7 +242,9 @@ class _Run:
                 code = self._keep(barcode, name, to_upright)
                 if code is not None:
                     found = _merge(found, [code])
-            if found or self.out_of_time():
+            # The tiles of one pass are one look at the whole photo: all are read, so a
+            # second label elsewhere in the photo is not missed.
+            if self.out_of_time():
                 break
         return found
 
@@ -317,195 +309,6 @@ def _extent(code: DecodedCode) -> float:
     return max(max(xs) - min(xs), max(ys) - min(ys), 1.0)
 
 
-def _read_file(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise ImageReadError(f"The file {path.name} does not exist.") from None
-    except IsADirectoryError:
-        raise ImageReadError(f"{path.name} is a folder, not an image file.") from None
-    except OSError as exc:
-        raise ImageReadError(f"The file {path.name} cannot be opened: {exc.strerror}.") from None
-
-
-_BOMB = re.compile(r"\((\d+) pixels\)")
-
-
-def _too_large(name: str, pixels: int, limit: int) -> ImageTooLargeError:
-    return ImageTooLargeError(
-        f"The image {name} has {pixels:,} pixels, more than the {limit:,} FieldOps decodes "
-        "safely. Use a smaller photo or crop it around the code.",
-        pixels=pixels,
-    )
-
-
-def _identify(data: bytes, name: str, limit: int) -> Image.Image:
-    """Opens the header only: the format comes from the content, never the file name."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            return Image.open(io.BytesIO(data), formats=PIL_FORMATS)
-    except Image.DecompressionBombError as exc:
-        found = _BOMB.search(str(exc))
-        raise _too_large(name, int(found.group(1)) if found else 0, limit) from None
-    except UnidentifiedImageError:
-        raise ImageReadError(
-            f"{name} is not an image FieldOps can read. Use a JPEG, PNG, WebP, TIFF, BMP or "
-            "HEIC photo."
-        ) from None
-    except Exception as exc:  # a damaged header can fail in any of Pillow's plugins
-        log.warning("cannot read the header of %s: %r", name, exc)
-        raise _damaged(name) from None
-
-
-def _damaged(name: str) -> ImageReadError:
-    return ImageReadError(
-        f"The image {name} is damaged or incomplete (it may have been cut short while copying); "
-        "it cannot be read."
-    )
-
-
-def _gray(image: Image.Image) -> Image.Image:
-    """A grayscale copy; transparent parts become white, 16-bit images are rescaled."""
-    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        white.alpha_composite(rgba)
-        return white.convert("L")
-    if image.mode in ("I", "F") or image.mode.startswith("I;16"):
-        values = np.asarray(image, dtype=np.float32)
-        low, high = float(values.min()), float(values.max())
-        span = high - low if high > low else 1.0
-        return Image.fromarray(((values - low) * (255.0 / span)).astype(np.uint8), "L")
-    return image if image.mode == "L" else image.convert("L")
-
-
-@dataclass
-class _LoadedImage:
-    """An image to decode, loaded at the scales the passes ask for, upright."""
-
-    name: str
-    stored_size: tuple[int, int]  # as stored, before EXIF orientation
-    orientation: int
-    limit: int
-    data: bytes | None = None
-    given: Image.Image | None = None
-    is_jpeg: bool = False
-    _cache: dict[str, PassImage] = field(default_factory=dict)
-
-    @classmethod
-    def open(cls, source: str | os.PathLike[str] | Image.Image, limit: int) -> _LoadedImage:
-        if isinstance(source, Image.Image):
-            loaded = cls("the image", source.size, _orientation(source), limit, given=source)
-        else:
-            path = Path(source)
-            data = _read_file(path)
-            header = _identify(data, path.name, limit)
-            loaded = cls(
-                path.name,
-                header.size,
-                _orientation(header),
-                limit,
-                data=data,
-                is_jpeg=header.format == "JPEG",
-            )
-        pixels = loaded.stored_size[0] * loaded.stored_size[1]
-        if pixels > limit and not (loaded.is_jpeg or loaded.given is not None):
-            raise _too_large(loaded.name, pixels, limit)
-        return loaded
-
-    @property
-    def size(self) -> tuple[int, int]:
-        width, height = self.stored_size
-        return (height, width) if self.orientation in (5, 6, 7, 8) else (width, height)
-
-    @property
-    def read_scale(self) -> float:
-        return 1.0 / self._full_factor()
-
-    def _full_factor(self) -> int:
-        pixels = self.stored_size[0] * self.stored_size[1]
-        factor = 1
-        while pixels / (factor * factor) > self.limit:
-            factor *= 2
-        return factor
-
-    def _fast_factor(self) -> int:
-        factor = self._full_factor()
-        while max(self.stored_size) / factor > FAST_SIDE * 1.25:
-            factor *= 2
-        return factor
-
-    def full(self) -> PassImage:
-        """The upright grayscale image at the largest scale it is decoded at."""
-        return self._at("full", self._full_factor())
-
-    def fast(self) -> PassImage:
-        """An upright grayscale copy no longer than about FAST_SIDE pixels."""
-        return self._at("fast", self._fast_factor())
-
-    def downscaled(self) -> bool:
-        """Whether the fast copy is smaller than the full image."""
-        return self._fast_factor() > self._full_factor()
-
-    def _at(self, key: str, factor: int) -> PassImage:
-        if key not in self._cache:
-            image = self._load(factor)
-            turn = _UPRIGHT.get(self.orientation)
-            if turn is not None:
-                image = image.transpose(turn)
-            scale = image.size[0] / self.size[0]
-            self._cache[key] = (image, lambda x, y: (x / scale, y / scale))
-        return self._cache[key]
-
-    def _load(self, factor: int) -> Image.Image:
-        target = (math.ceil(self.stored_size[0] / factor), math.ceil(self.stored_size[1] / factor))
-        if self.given is not None:
-            gray = _gray(self.given)
-            return gray if factor == 1 else gray.reduce(factor)
-        assert self.data is not None
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                opened = Image.open(io.BytesIO(self.data), formats=PIL_FORMATS)
-                if self.is_jpeg:
-                    # Luminance only, and at 1/2, 1/4 or 1/8 scale when asked: the decoder
-                    # never builds the full-size colour image.
-                    opened.draft("L", target)
-                opened.load()
-                image: Image.Image = opened
-        except MemoryError:
-            pixels = self.stored_size[0] * self.stored_size[1]
-            raise _too_large(self.name, pixels, self.limit) from None
-        except Exception as exc:  # truncated or corrupt data fails inside the codec
-            log.warning("cannot decode %s: %r", self.name, exc)
-            raise _damaged(self.name) from None
-        gray = _gray(image)
-        if gray.size[0] > target[0]:  # draft could not go as far, or not a JPEG
-            gray = gray.reduce(max(1, round(gray.size[0] / target[0])))
-        return gray
-
-
-# EXIF orientation -> the transpose that turns the stored pixels upright.
-_UPRIGHT: dict[int, Image.Transpose] = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
-
-
-def _orientation(image: Image.Image) -> int:
-    try:
-        value = image.getexif().get(0x0112, 1)
-    except Exception:  # a broken EXIF block must not stop the decode
-        return 1
-    return value if isinstance(value, int) and 1 <= value <= 8 else 1
-
-
 def _rotated(base: PassImage, angle: float) -> PassImage:
     image, to_upright = base
     turned = image.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
@@ -541,17 +344,19 @@ def _enlarged(base: PassImage) -> PassImage:
 PassMaker = Callable[[], Iterator[PassImage]]
 
 
-def _passes(image: _LoadedImage) -> Iterator[tuple[str, PassMaker, str]]:
+def _passes(image: LoadedImage) -> Iterator[tuple[str, PassMaker, str]]:
     """The passes, cheapest and most often successful first, with the formats they read."""
     yield "fast", lambda: iter([image.fast()]), "all"
     yield "inverted", lambda: iter([_inverted(image.fast())]), "all"
+    if image.wants_half():
+        yield "half", lambda: iter([image.half()]), "light"
     if image.downscaled():
-        yield "full", lambda: iter([image.full()]), "light"
-        yield "inverted-full", lambda: iter([_inverted(image.full())]), "light"
+        yield "full", image.full_tiles, "light"
+        yield "inverted-full", lambda: map(_inverted, image.full_tiles()), "light"
     yield "rotated+22.5", lambda: iter([_rotated(image.fast(), 22.5)]), "all"
     yield "rotated+45", lambda: iter([_rotated(image.fast(), 45.0)]), "all"
     if image.downscaled():
-        yield "full-2d", lambda: iter([image.full()]), "heavy"
+        yield "full-2d", image.full_tiles, "heavy"
     width, height = image.size
     if width * height * image.read_scale**2 <= ENLARGE_MAX_PIXELS:
         yield "enlarged", lambda: iter([_enlarged(image.full())]), "all"

@@ -41,6 +41,10 @@ class PhotoProblem(StrEnum):
     OUT_OF_MEMORY = "photo_out_of_memory"
     FILE_MISSING = "photo_file_missing"
     FILE_UNREADABLE = "photo_file_unreadable"
+    NOT_A_FILE = "photo_not_a_file"
+    """A folder, device, pipe or socket: refused before reading."""
+    FILE_TOO_BIG = "photo_file_too_big"
+    """Larger on disk than any photo: refused before reading."""
     WRITE_FAILED = "photo_write_failed"
 
 

@@ -6,6 +6,7 @@ Everything here reads headers and metadata only; pixels are decoded by the calle
 
 from __future__ import annotations
 
+import errno
 import logging
 import math
 import os
@@ -20,6 +21,7 @@ from PIL import Image, ImageFile
 
 from fieldops.media import exif as exif_facts
 from fieldops.media.exif import ExifFacts
+from fieldops.media.image_files import FileRefusal, PictureFileError, open_checked
 from fieldops.media.photo_checks import is_complete, scan_png
 from fieldops.media.photo_errors import (
     DECODE_ERRORS,
@@ -50,6 +52,11 @@ def _load_heif_support() -> ModuleType | None:
 pillow_heif = _load_heif_support()
 
 _TIFF_WIDTH_TAG, _TIFF_HEIGHT_TAG = 0x0100, 0x0101
+
+_REFUSALS = {
+    FileRefusal.NOT_A_FILE: PhotoProblem.NOT_A_FILE,
+    FileRefusal.TOO_BIG: PhotoProblem.FILE_TOO_BIG,
+}
 
 _EXTENSIONS = {
     "JPEG": ".jpg",
@@ -138,7 +145,11 @@ def heif_decoder() -> str:
 def open_photo(path: Path, limits: PhotoLimits) -> Iterator[OpenedPhoto]:
     """Open, identify and measure a photo from its headers; refuse it if it is unusable."""
     try:
-        fp = path.open("rb")
+        fp = open_checked(path)
+    except PictureFileError as exc:
+        if exc.refusal is FileRefusal.FOLDER:
+            raise file_error(path, IsADirectoryError(errno.EISDIR, "folder")) from None
+        raise PhotoError(exc.message, _REFUSALS[exc.refusal]) from None
     except OSError as exc:
         raise file_error(path, exc) from exc
     with fp:
