@@ -76,10 +76,10 @@ def test_codes_and_prints_are_applied_once_and_replayed(server: RunningServer) -
     )
 
 
-def test_same_code_twice_on_one_asset_and_once_on_another_are_all_kept(
+def test_a_code_names_one_asset_however_many_devices_attach_it(
     server: RunningServer,
 ) -> None:
-    """Codes are not unique: two devices attaching the same code both count."""
+    """Two devices attaching a code to one asset both count; to another asset it is refused."""
     tom, device, other = server.api("tom"), Device(), Device()
     first, second = _asset(tom, device, "IT-1"), _asset(tom, device, "IT-2")
     results = [
@@ -87,8 +87,10 @@ def test_same_code_twice_on_one_asset_and_once_on_another_are_all_kept(
         only(tom.push_ok(other, other.create("asset_code", asset_code(first)))),
         only(tom.push_ok(device, device.create("asset_code", asset_code(second)))),
     ]
-    assert [r["outcome"] for r in results] == ["applied"] * 3
-    assert len(_pulled(tom, "asset_code")) == 3
+    assert [r["outcome"] for r in results] == ["applied", "applied", "rejected"]
+    assert results[2]["code"] == "duplicate_value"
+    assert "already registered" in results[2]["reason"]
+    assert len(_pulled(tom, "asset_code")) == 2
 
 
 def test_unknown_or_deleted_asset_is_a_missing_reference(server: RunningServer) -> None:

@@ -141,14 +141,16 @@ def test_an_unknown_asset_is_refused(demo_workspace: Workspace) -> None:
     assert outbox(demo_workspace) == []
 
 
-def test_the_same_code_on_two_assets_reports_the_other_match(demo_workspace: Workspace) -> None:
+def test_a_code_that_finds_another_asset_is_refused(demo_workspace: Workspace) -> None:
     ws = demo_workspace
     first, second = asset_id(ws), asset_id(ws, OTHER)
     attach_code(ws.db, first, "SHARED-1", "typed", "")
-    attach_code(ws.db, second, "shared-1", "typed", "")
+    with pytest.raises(CodeAlreadyAttached, match="a label names one asset"):
+        attach_code(ws.db, second, "shared-1", "typed", "")
+    with pytest.raises(CodeAlreadyAttached, match="already finds asset"):
+        attach_code(ws.db, second, TAG, "typed", "")  # the first asset's own tag
     found = ws.lookup.lookup("SHARED-1")
-    assert found.card is not None and found.card.id in (first, second)
-    assert found.other_matches == 1
+    assert found.card.id == first and found.other_matches == 0
 
 
 def test_raw_scans_are_escaped_and_capped_without_cutting_an_escape() -> None:

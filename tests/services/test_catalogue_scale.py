@@ -48,6 +48,7 @@ from fieldops.services.lookup import (
     place_of,
     summarise,
 )
+from fieldops.services.scanned_codes import LABEL_KINDS
 from fieldops.services.workspace import Workspace
 from fieldops.store.models import (
     Asset,
@@ -448,7 +449,11 @@ def reference_lookup(ws: Workspace, raw: str) -> LookupResult:
             if not rows:
                 continue
             rows.sort(key=lambda r: KIND_ORDER.get(r.kind, 99))
-            asset_ids = list(dict.fromkeys(r.asset_id for r in rows))
+            tags = {a.id: a.asset_tag for a in session.scalars(select(Asset))}
+            best: dict[str, int] = {}
+            for r in rows:
+                best.setdefault(r.asset_id, KIND_ORDER.get(r.kind, 99))
+            asset_ids = sorted(best, key=lambda a: (best[a], tags[a]))
             matched = "gs1_serial" if candidate.kind is CandidateKind.GS1_SERIAL else rows[0].kind
             return LookupResult(
                 raw=raw,
@@ -458,9 +463,11 @@ def reference_lookup(ws: Workspace, raw: str) -> LookupResult:
                 other_matches=len(asset_ids) - 1,
                 symbology=symbology,
                 warnings=scan.warnings,
+                other_tags=tuple(tags[a] for a in asset_ids[1:]),
             )
+    attachable = any(c.kind in LABEL_KINDS for c in scan.candidates)
     return LookupResult(raw=raw, code=scan.code, card=None, symbology=symbology,
-                        warnings=scan.warnings)  # fmt: skip
+                        warnings=scan.warnings, attachable=attachable)  # fmt: skip
 
 
 def _extra_assets(session: Session) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from fieldops.domain.errors import NotFoundError, ValidationError
+from fieldops.domain.errors import FieldOpsError, NotFoundError
 from fieldops.services.replacements import OldPartFate, ReplacementDraft
 from fieldops.store.models import Asset, Component, Outbox
 
@@ -32,13 +32,16 @@ def _draft(asset_id: str, **changes) -> ReplacementDraft:
         ("", "5CG5678NEW", "old serial"),
         ("5CG1234OLD", "  ", "new serial"),
         ("5cg1234old", "5CG1234OLD", "same as the old"),
-        ("5CG\x1b1234OLD", "5CG5678NEW", "characters a label cannot"),
+        ("]E04006381333931", "5CG5678NEW", "product or shipment number"),
+        ("]E04006381333932", "5CG5678NEW", "check digit"),
+        ("5CG1234OLD", "IT-000217", "own tag"),
+        ("5CG1234OLD", "IT-000001", "tag of asset IT-000001"),
         ("X" * 129, "5CG5678NEW", "longer than 128"),
     ],
 )
 def test_bad_serials_are_refused_with_a_sentence(demo_workspace, old, new, words) -> None:
     asset = _asset(demo_workspace, "IT-000217")
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(FieldOpsError) as refused:
         demo_workspace.replacements.record(_draft(asset.id, old_serial=old, new_serial=new))
     assert words in refused.value.message
     with demo_workspace.db.read() as session:
@@ -68,3 +71,16 @@ def test_an_unlisted_part_leaves_the_components_alone(demo_workspace) -> None:
         assert [(o.entity, o.op) for o in queued] == [("replacement", "create")]
         assert queued[0].fields["old_part_fate"] == "scrapped"
         assert queued[0].fields["component_id"] is None
+
+
+def test_scanned_serials_are_stored_as_later_scans_find_them(demo_workspace) -> None:
+    asset = _asset(demo_workspace, "IT-000217")
+    gs1 = "(01)09501101530003(21)NEWDISK-1"
+    demo_workspace.replacements.record(
+        _draft(asset.id, old_serial="]C0BZB7Y47H44DR", new_serial=gs1)
+    )
+    saved = demo_workspace.replacements.history(asset.id)[0]
+    assert (saved.old_serial, saved.new_serial) == ("BZB7Y47H44DR", "NEWDISK-1")
+    assert saved.part == "psu PSU1", "the old serial picks the part it names"
+    for scan in (gs1, "NEWDISK-1", "]C0NEWDISK-1"):
+        assert demo_workspace.lookup.lookup(scan).card.asset_tag == "IT-000217", scan

@@ -75,3 +75,20 @@ def test_a_code_outside_ones_sites_is_rejected_and_the_rest_goes(device) -> None
     assert rejected.reason
     with ws.db.read() as s:
         assert local.counts(s)["waiting"] == 0
+
+
+def test_one_code_attached_to_two_assets_on_two_devices_is_refused_the_second_time(
+    device,
+) -> None:
+    a, b = device("a"), device("b")
+    first, second = asset_id(a, "IT-000052"), asset_id(b, "IT-000055")
+    attach_code(a.db, first, "SHARED-2", "typed", "")
+    attach_code(b.db, second, "SHARED-2", "typed", "")
+    assert a.sync.sync().rejected == 0
+    assert b.sync.sync().rejected == 1
+    [refused] = b.review.rejected()
+    assert refused.entity == "asset_code" and "already registered" in refused.reason
+    a.sync.sync()
+    assert a.lookup.lookup("SHARED-2").other_tags == ()
+    # Device b still has its own (refused) attachment: the card names both, never one silently.
+    assert b.lookup.lookup("SHARED-2").other_tags != ()

@@ -48,8 +48,7 @@ def test_an_unknown_label_attached_to_a_known_asset_finds_it(qtbot, window: Main
 
 
 def test_an_asset_that_matches_nothing_either_cannot_be_attached(qtbot, window) -> None:
-    show(qtbot, window, "BOX-LBL-7781")
-    window.attach_code("BOX-LBL-7781")
+    window.attach_code(show(qtbot, window, "BOX-LBL-7781"))
     dialog = window._dialogs[-1]
     dialog.find("NO-SUCH-ASSET-1")
     qtbot.waitUntil(lambda: "either" in dialog.found.text(), timeout=10_000)
@@ -85,3 +84,45 @@ def test_replacements_and_labels_printed_show_on_the_card(qtbot, window: MainWin
     assert window.card._history.tabText(1) == "Replacements (1)"
     assert window.card._fields["label"].text().startswith("Label printed ")
     assert "Avery L7651" in window.card._fields["label"].text()
+
+
+def test_a_scanned_label_is_attached_as_later_scans_read_it(qtbot, window: MainWindow) -> None:
+    """A GS1 serial or a scanner's AIM prefix is never stored as part of the code."""
+    gs1 = "(01)09501101530003(21)PSUX-77"
+    window.attach_code(show(qtbot, window, gs1))
+    dialog = window._dialogs[-1]
+    dialog.find("IT-000217")
+    qtbot.waitUntil(dialog.attach_button.isEnabled, timeout=10_000)
+    with qtbot.waitSignal(window.lookup_shown, timeout=10_000):
+        dialog.attach_button.click()
+    for again in (gs1, "PSUX-77", "]C0PSUX-77"):
+        assert show(qtbot, window, again).card.asset_tag == "IT-000217", again
+
+
+def test_a_product_number_offers_no_attach(qtbot, window: MainWindow) -> None:
+    assert show(qtbot, window, "]E04006381333931").card is None
+    assert not window.card._attach.isVisible()
+    assert window.card._register.isVisible()
+
+
+def test_a_code_of_another_asset_is_refused_and_two_holders_are_named(
+    qtbot, window: MainWindow
+) -> None:
+    from fieldops.services.asset_codes import CodeAlreadyAttached, attach_code
+
+    db = window.workspace.db
+    one = show(qtbot, window, "IT-000001").card
+    two = show(qtbot, window, "IT-000002").card
+    attach_code(db, one.id, "SHARED-2", "typed", "SHARED-2")
+    with pytest.raises(CodeAlreadyAttached, match="already finds asset IT-000001"):
+        attach_code(db, two.id, "SHARED-2", "typed", "SHARED-2")
+    # A second holder can still arrive from the server (attached on another device first).
+    from fieldops.sync.local import add_attached_code
+
+    db.write(lambda s: add_attached_code(s, two.id, "label", "SHARED-2"))
+    result = show(qtbot, window, "SHARED-2")
+    assert result.card.asset_tag == "IT-000001" and result.other_tags == ("IT-000002",)
+    assert "also names" in window.card._matched.text()
+    with qtbot.waitSignal(window.lookup_shown, timeout=10_000) as shown:
+        window.card._matched.linkActivated.emit("IT-000002")
+    assert shown.args[0].card.asset_tag == "IT-000002"

@@ -170,3 +170,31 @@ def test_no_asset_shown_says_scan_first(qtbot, window: MainWindow) -> None:
     window.new_replacement()
     assert not window._dialogs
     assert "Scan the asset first" in window.status.currentMessage()
+
+
+def test_scanner_prefixes_and_gs1_strings_are_stored_as_the_serial(
+    qtbot, window: MainWindow
+) -> None:
+    dialog = open_form(qtbot, window)
+    psu = next(c for c in window.card.card.components if c.slot == "PSU1")
+    scan(dialog, "]C0" + psu.serial, "cr")
+    qtbot.waitUntil(dialog.new_serial.hasFocus, timeout=2000)
+    assert dialog.old_serial.text() == psu.serial and dialog.part.currentData() == psu.id
+    scan(dialog, "]E04006381333931", "cr")  # an EAN: a product number, not a serial
+    qtbot.wait(100)
+    assert dialog.new_serial.hasFocus(), "a refused scan keeps the focus for the rescan"
+    assert "product or shipment number" in dialog.problem.text()
+    assert not dialog.save_button.isEnabled()
+    scan(dialog, "\x5dd20109501101530003" + "21NEWDISK-1", "cr")  # GS1 DataMatrix with AIM
+    qtbot.waitUntil(dialog.rma.hasFocus, timeout=2000)
+    assert dialog.new_serial.text() == "NEWDISK-1" and dialog.save_button.isEnabled()
+
+
+def test_a_scan_while_old_is_empty_is_offered_as_the_old_serial(qtbot, window) -> None:
+    dialog = open_form(qtbot, window)
+    dialog.notes.setFocus()
+    dialog.scan_received("]C0" + OLD)
+    assert "old serial" in dialog.offer_text.text() and OLD in dialog.offer_text.text()
+    assert dialog.use_old.hasFocus() or not dialog.isActiveWindow()
+    dialog.use_old.click()
+    assert dialog.old_serial.text() == OLD

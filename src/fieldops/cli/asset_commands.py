@@ -6,8 +6,7 @@ import argparse
 from typing import Any
 
 from fieldops.domain.errors import NotFoundError
-from fieldops.domain.identifiers import code_key
-from fieldops.services.asset_codes import attach_code
+from fieldops.services.asset_codes import attach_scan
 from fieldops.services.datadir import DataDir
 from fieldops.services.lookup import AssetCard
 from fieldops.services.replacements import OldPartFate, ReplacementDraft
@@ -54,8 +53,7 @@ def attach(args: argparse.Namespace, data_dir: DataDir) -> int:
     """Attaches a code to an asset; it finds the asset at once and syncs like any change."""
     workspace = Workspace(data_dir)
     card = _asset(workspace, args.asset)
-    code = args.code.strip()
-    attach_code(workspace.db, card.id, code, args.source, args.code)
+    code = attach_scan(workspace.db, card.id, args.code, args.source, workspace.scanner.profile)
     print(f"{code} now finds {card.asset_tag}; it will sync when online.")
     return EXIT_OK
 
@@ -64,8 +62,6 @@ def replace(args: argparse.Namespace, data_dir: DataDir) -> int:
     """Records a replacement; a part whose serial is the old one takes the new serial."""
     workspace = Workspace(data_dir)
     card = _asset(workspace, args.asset)
-    old = code_key(args.old)
-    part = next((c for c in card.components if c.serial and code_key(c.serial) == old), None)
     incident_id = None
     if args.incident:
         with workspace.db.read() as session:
@@ -73,7 +69,7 @@ def replace(args: argparse.Namespace, data_dir: DataDir) -> int:
     workspace.replacements.record(
         ReplacementDraft(
             asset_id=card.id,
-            component_id=part.id if part else None,
+            component_id=None,  # the part whose serial is the old one, found by the service
             incident_id=incident_id,
             old_serial=args.old,
             new_serial=args.new,
@@ -82,6 +78,10 @@ def replace(args: argparse.Namespace, data_dir: DataDir) -> int:
             notes=args.notes,
         )
     )
-    where = f" in {part.kind} {part.slot}".rstrip() if part else ""
-    print(f"Replacement recorded on {card.asset_tag}{where}; it will sync when online.")
+    saved = workspace.replacements.history(card.id)[0]
+    where = f" in {saved.part}" if saved.part else ""
+    print(
+        f"Replacement recorded on {card.asset_tag}{where}: {saved.old_serial} out, "
+        f"{saved.new_serial} in; it will sync when online."
+    )
     return EXIT_OK

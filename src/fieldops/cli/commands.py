@@ -181,6 +181,7 @@ def lookup(args: argparse.Namespace, data_dir: DataDir) -> int:
                 "symbology": result.symbology,
                 "matched": result.matched_kind,
                 "other_matches": result.other_matches,
+                "other_assets": list(result.other_tags),
                 "asset": result.card,
             }
         )
@@ -190,6 +191,11 @@ def lookup(args: argparse.Namespace, data_dir: DataDir) -> int:
         print(f"No asset matches {result.code!r} (read: {result.raw!r}).")
     else:
         emit_lines(_card_lines(result.card, result.matched_kind))
+        if result.other_tags:
+            print(
+                f"Also named by this code: {', '.join(result.other_tags)}. "
+                "Check the tag on the asset."
+            )
     if result.misread:
         return EXIT_MISREAD
     return EXIT_OK if result.found else EXIT_NOT_FOUND

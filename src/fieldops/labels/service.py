@@ -60,6 +60,35 @@ def check_format(layout: Layout, output_format: str) -> None:
         )
 
 
+def check_target(path: Path) -> None:
+    """Refuses a label file name that cannot be written, before anything is drawn.
+
+    The labels are written to a temporary file beside the target and then renamed over it,
+    so the folder must exist and take a new file; an existing file is replaced.
+    """
+    if not str(path) or not path.name or str(path) in (".", ".."):
+        raise ValidationError("Give the name of the file to write the labels to.")
+    if path.is_dir():
+        raise ValidationError(
+            f"{path} is a folder; give a file name in it, such as {path / 'labels.pdf'}."
+        )
+    folder = path.parent
+    if not folder.is_dir():
+        raise ValidationError(f"The folder {folder} does not exist; create it or choose another.")
+    probe = folder / f".{path.name}.part"
+    try:
+        with probe.open("xb"):
+            pass
+    except FileExistsError:
+        return  # left by an earlier run; the writer replaces it
+    except OSError as exc:
+        reason = (exc.strerror or "it cannot be written").lower()
+        raise ValidationError(
+            f"Labels cannot be written in {folder} ({reason}); choose another folder."
+        ) from None
+    probe.unlink(missing_ok=True)
+
+
 class LabelService:
     """Collects the assets to label (read only) and writes the label file."""
 
@@ -121,6 +150,7 @@ class LabelService:
     ) -> RenderReport:
         """Writes the labels to `path` (nothing on any error); does not record the print."""
         check_format(job.layout, job.output_format)
+        check_target(path)
         if not job.labels:
             raise NotFoundError("There are no assets to label there.")
         if job.output_format == "zpl":

@@ -226,6 +226,12 @@ class EntityKind:
     """Fields holding the id of another record, and that record's kind."""
     unique: tuple[str, ...] = ()
     """Fields whose value is unique across all records of the kind, ignoring case."""
+    unique_shared_by: dict[str, str] = field(default_factory=dict)
+    """Unique fields whose value records may share when this other field is equal too.
+
+    An attached code names one asset: two devices attaching it to the same asset both count,
+    while attaching it to another asset is refused.
+    """
     server_fields: frozenset[str] = frozenset()
     """Fields the server assigns; values a client sends for them are ignored."""
     blob_field: str | None = None
@@ -319,6 +325,8 @@ ENTITY_KINDS: dict[str, EntityKind] = _kinds(
         Ownership.APPEND_ONLY,
         parents=("asset_id",),
         references={"asset_id": "asset"},
+        unique=("code",),
+        unique_shared_by={"code": "asset_id"},
         server_fields=frozenset({"created_by"}),
     ),
     EntityKind(

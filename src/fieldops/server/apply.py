@@ -287,10 +287,18 @@ class MutationApplier:
                 continue
             owner = self.ctx.work.unique_owner(kind.name, name, value)
             if owner is not None and owner != record_id:
+                if self._shares(kind, name, values, owner):
+                    continue
                 label = name.replace("_", " ")
                 raise Rejection(
                     RejectCode.DUPLICATE_VALUE, f"The {label} '{value}' is already registered."
                 )
+
+    def _shares(self, kind: EntityKind, name: str, values: dict[str, Any], owner: str) -> bool:
+        """Whether the value's holder is a record this one may share it with."""
+        by = kind.unique_shared_by.get(name)
+        held = self.ctx.work.get(owner) if by else None
+        return held is not None and by is not None and held.fields.get(by) == values.get(by)
 
     def _claim_unique(self, kind: EntityKind, state: RecordState, before: dict[str, Any]) -> None:
         """Moves unique values from the old to the new field values."""
@@ -298,6 +306,10 @@ class MutationApplier:
             old, new = before.get(name), state.fields.get(name)
             if old == new and before:
                 continue
+            if name in kind.unique_shared_by and isinstance(new, str):
+                owner = self.ctx.work.unique_owner(kind.name, name, new)
+                if owner is not None and owner != state.id:
+                    continue  # shared with its first holder, which keeps it
             if isinstance(old, str):
                 self.ctx.work.release_unique(kind.name, name, old)
             if isinstance(new, str):

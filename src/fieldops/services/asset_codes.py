@@ -17,9 +17,12 @@ from sqlalchemy.orm import Session
 
 from fieldops.domain.errors import NotFoundError, ValidationError
 from fieldops.domain.identifiers import code_key, new_id
+from fieldops.domain.scan import ScanSource
+from fieldops.domain.scanner_profile import ScannerProfile
 from fieldops.domain.times import utcnow
 from fieldops.i18n import tr
 from fieldops.protocol.entities import AssetCodeFields
+from fieldops.services.scanned_codes import LABEL_KINDS, scanned_identifier
 from fieldops.store.database import Database
 from fieldops.store.models import Asset, AssetCode, AssetCodeEvent
 from fieldops.store.outbox import enqueue_create
@@ -119,12 +122,18 @@ def _insert(session: Session, asset_id: str, code: str, kind: str, source: str, 
     if asset is None or asset.status == "deleted":
         raise NotFoundError(tr("That asset is not on this device."))
     key = code_key(code)
-    held = session.scalar(
-        select(AssetCode.id).where(AssetCode.code == key, AssetCode.asset_id == asset_id)
-    )
-    if held is not None:
+    holders = session.scalars(select(AssetCode.asset_id).where(AssetCode.code == key)).all()
+    if asset_id in holders:
         raise CodeAlreadyAttached(
             tr("{tag} already answers to {code}.").format(tag=asset.asset_tag, code=code)
+        )
+    if holders:
+        other = session.get(Asset, holders[0])
+        raise CodeAlreadyAttached(
+            tr(
+                "{code} already finds asset {other}, and a label names one asset. Check which "
+                "asset the label is on."
+            ).format(code=code, other=other.asset_tag if other else holders[0])
         )
     event = AssetCodeEvent(
         id=new_id(), asset_id=asset_id, code=code, kind=kind, source=source, raw=raw,
@@ -135,6 +144,26 @@ def _insert(session: Session, asset_id: str, code: str, kind: str, source: str, 
     add_attached_code(session, asset_id, kind, code)
     enqueue_create(session, "asset_code", event, WIRE_FIELDS)
     return event.id
+
+
+def attach_scan(
+    db: Database,
+    asset_id: str,
+    raw: str,
+    source: str,
+    profile: ScannerProfile | None = None,
+    *,
+    scan_source: ScanSource = ScanSource.KEYBOARD,
+) -> str:
+    """Attaches what a label says, as later scans will look it up; returns the code attached.
+
+    The text goes through the scan normaliser first (and the scanner profile for keyboard
+    text), so a scanner's prefix or a GS1 element string is never stored as the code, and a
+    misread or a product number is refused.
+    """
+    code, _scan = scanned_identifier(raw, LABEL_KINDS, profile, source=scan_source)
+    attach_code(db, asset_id, code, source, raw)
+    return code
 
 
 def codes_of(db: Database, asset_id: str) -> list[AttachedCode]:

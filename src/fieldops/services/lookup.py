@@ -19,6 +19,7 @@ from fieldops.domain.scan_errors import ScanError
 from fieldops.domain.scanner_profile import ScannerProfile
 from fieldops.services.label_prints import LabelPrintView
 from fieldops.services.replacements import ReplacementSummary
+from fieldops.services.scanned_codes import LABEL_KINDS
 from fieldops.services.scanner_setup import ScannerSetup
 from fieldops.store.database import Database
 from fieldops.store.models import Incident, Location, Site
@@ -50,8 +51,8 @@ ALL_KINDS = tuple(KIND_ORDER)
 CANDIDATE_KINDS: dict[CandidateKind, tuple[str, ...]] = {
     CandidateKind.ANY: ALL_KINDS,
     CandidateKind.ASSET_TAG: ("tag", "label"),
-    CandidateKind.SERIAL: ("serial", "component_serial"),
-    CandidateKind.GS1_SERIAL: ("serial", "component_serial", "gs1_serial"),
+    CandidateKind.SERIAL: ("serial", "component_serial", "label"),
+    CandidateKind.GS1_SERIAL: ("serial", "component_serial", "gs1_serial", "label"),
     CandidateKind.GS1_ASSET_ID: ("tag", "gs1_serial", "label"),
 }
 _CONTROL = re.compile(r"[\x00-\x1c\x1e-\x1f\x7f]")
@@ -146,6 +147,12 @@ class LookupResult:
     """Set when the scan itself is bad (wrong check digit, cut short): rescan, not "not found"."""
     symbology: str | None = None
     warnings: tuple[str, ...] = ()
+    other_tags: tuple[str, ...] = ()
+    """The tags of the other assets that answer to the same code, in tag order."""
+    attachable: bool = False
+    """Whether the code names one thing, so it may be attached to an asset when none matched."""
+    source: ScanSource = ScanSource.KEYBOARD
+    """Where the text came from: a keyboard (scanner, typing) or a decoded picture."""
 
     @property
     def found(self) -> bool:
@@ -280,7 +287,9 @@ class LookupService:
             scan = normalise_scan(raw, profile, source=source)
         except ScanError as bad:
             log.info("misread scan: %s", bad.message)
-            return LookupResult(raw=raw, code=clean_scan(raw), card=None, misread=bad.message)
+            return LookupResult(
+                raw=raw, code=clean_scan(raw), card=None, misread=bad.message, source=source
+            )
         symbology = scan.symbology.name if scan.symbology else None
         # What the profile corrected travels with the answer, so the card can say so.
         notes = scan.corrections + ((scan.rule,) if scan.rule else ()) + scan.warnings
@@ -295,6 +304,14 @@ class LookupService:
                     continue
                 rows.sort(key=lambda r: KIND_ORDER.get(r[1], 99))
                 asset_ids = list(dict.fromkeys(asset_id for asset_id, _ in rows))
+                others: tuple[str, ...] = ()
+                if len(asset_ids) > 1:
+                    # Several assets answer: the best kind of match first, then by tag, so
+                    # every device shows the same one, and the card names the others.
+                    tags = self._tags(cursor, asset_ids)
+                    best = {a: KIND_ORDER.get(k, 99) for a, k in reversed(rows)}
+                    asset_ids.sort(key=lambda a: (best[a], tags.get(a, "")))
+                    others = tuple(tags.get(a, a) for a in asset_ids[1:])
                 matched = "gs1_serial" if candidate.kind is CandidateKind.GS1_SERIAL else rows[0][1]
                 return LookupResult(
                     raw=raw,
@@ -304,8 +321,25 @@ class LookupService:
                     other_matches=len(asset_ids) - 1,
                     symbology=symbology,
                     warnings=notes,
+                    other_tags=others,
+                    source=source,
                 )
-        return LookupResult(raw=raw, code=scan.code, card=None, symbology=symbology, warnings=notes)
+        attachable = any(c.kind in LABEL_KINDS for c in scan.candidates)
+        return LookupResult(
+            raw=raw,
+            code=scan.code,
+            card=None,
+            symbology=symbology,
+            warnings=notes,
+            attachable=attachable,
+            source=source,
+        )
+
+    @staticmethod
+    def _tags(cursor: DBAPICursor, asset_ids: list[str]) -> dict[str, str]:
+        marks = ", ".join("?" for _ in asset_ids)
+        query = f"SELECT id, asset_tag FROM assets WHERE id IN ({marks})"  # noqa: S608 - marks only
+        return {row[0]: row[1] for row in cursor.execute(query, asset_ids)}
 
     def card(self, asset_id: str) -> AssetCard | None:
         """The card of one asset by its id."""

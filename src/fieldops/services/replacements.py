@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -14,6 +14,8 @@ from fieldops.domain.errors import NotFoundError, ValidationError
 from fieldops.domain.identifiers import code_key, new_id
 from fieldops.domain.times import utcnow
 from fieldops.i18n import tr
+from fieldops.services.scanned_codes import scanned_serial
+from fieldops.services.scanner_setup import ScannerSetup
 from fieldops.store.database import Database
 from fieldops.store.models import Asset, AssetCode, Component, Incident, Replacement
 from fieldops.store.outbox import enqueue, enqueue_create
@@ -105,8 +107,9 @@ def draft_problem(old_serial: str, new_serial: str) -> str | None:
 class ReplacementService:
     """Records replacements in one transaction with the part's new serial, both queued."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, scanner: ScannerSetup | None = None) -> None:
         self._db = db
+        self._scanner = scanner
 
     def components(self, asset_id: str) -> list[ComponentChoice]:
         """The asset's parts, by kind and slot."""
@@ -121,22 +124,40 @@ class ReplacementService:
                 for c in session.scalars(query)
             ]
 
+    def clean_serial(self, raw: str) -> str:
+        """A serial as scanned or typed, through the scan normaliser and the scanner profile.
+
+        An AIM prefix, Code 39 asterisks or a GS1 element string is never stored as part of a
+        serial; a misread or a product number is refused with a sentence.
+        """
+        return scanned_serial(raw, self._scanner.profile if self._scanner else None)
+
     def record(self, draft: ReplacementDraft) -> str:
         """Saves the replacement and returns its id; the part, if named, gets the new serial."""
-        problem = draft_problem(draft.old_serial, draft.new_serial)
+        clean = replace(
+            draft,
+            old_serial=self.clean_serial(draft.old_serial),
+            new_serial=self.clean_serial(draft.new_serial),
+        )
+        problem = draft_problem(clean.old_serial, clean.new_serial)
         if problem:
             raise ValidationError(problem)
-        if len(draft.rma_number.strip()) > MAX_RMA:
+        if len(clean.rma_number.strip()) > MAX_RMA:
             raise ValidationError(
                 tr("The RMA number is longer than {n} characters.").format(n=MAX_RMA)
             )
-        replacement_id = self._db.write(lambda session: self._insert(session, draft))
+        replacement_id = self._db.write(lambda session: self._insert(session, clean))
         log.info("replacement %s recorded on asset %s", replacement_id, draft.asset_id)
         return replacement_id
 
     def _insert(self, session: Session, draft: ReplacementDraft) -> str:
-        if session.get(Asset, draft.asset_id) is None:
+        asset = session.get(Asset, draft.asset_id)
+        if asset is None:
             raise NotFoundError(tr("The asset is no longer in the local catalogue."))
+        _check_not_a_tag(session, asset, draft.old_serial)
+        _check_not_a_tag(session, asset, draft.new_serial)
+        if draft.component_id is None:
+            draft = replace(draft, component_id=_part_with_serial(session, asset, draft.old_serial))
         if draft.incident_id is not None:
             incident = session.get(Incident, draft.incident_id)
             if incident is None or incident.asset_id != draft.asset_id:
@@ -198,3 +219,28 @@ class ReplacementService:
                 )
                 for r, c in session.execute(query)
             ]
+
+
+def _check_not_a_tag(session: Session, asset: Asset, serial: str) -> None:
+    """A serial that is an asset's tag is the wrong label scanned."""
+    key = code_key(serial)
+    if key == asset.tag_key:
+        raise ValidationError(
+            tr("{code} is the asset's own tag; scan the serial label on the part.").format(
+                code=serial
+            )
+        )
+    other = session.scalar(select(Asset.asset_tag).where(Asset.tag_key == key))
+    if other is not None:
+        raise ValidationError(
+            tr("{code} is the tag of asset {tag}; scan the serial label on the part.").format(
+                code=serial, tag=other
+            )
+        )
+
+
+def _part_with_serial(session: Session, asset: Asset, serial: str) -> str | None:
+    """The asset's part whose recorded serial is this one, if exactly one is."""
+    key = code_key(serial)
+    ids = [c.id for c in asset.components if c.serial and code_key(c.serial) == key]
+    return ids[0] if len(ids) == 1 else None

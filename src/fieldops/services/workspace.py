@@ -60,7 +60,7 @@ class Workspace:
         self.incidents = IncidentService(self.db, blobs, thumbnails)
         self.catalogue = CatalogueService(self.db)
         self.assets = AssetService(self.db, self.incidents)
-        self.replacements = ReplacementService(self.db)
+        self.replacements = ReplacementService(self.db, self.scanner)
         self.review = SyncReview(self.db)
         self.sync = SyncService(self.db, blobs)
         log.info("workspace open")

@@ -53,13 +53,15 @@ class AssetCardView(QWidget):
     incident_opened = Signal(str)
     # (code) when the person asks to register an unknown code as a provisional asset
     register_requested = Signal(str)
+    # (asset tag) when the person opens another asset named on the card
+    asset_link_opened = Signal(str)
     # (asset id) when the person asks to log a part replacement on the shown asset
     replacement_requested = Signal(str)
     # (asset id) when the person asks to print the shown asset's label
     labels_requested = Signal(str)
-    # (code, raw text as scanned, source word) when the person says an unknown code is the
-    # label of an asset already known
-    attach_requested = Signal(str, str, str)
+    # (LookupResult of the unknown code) when the person says it is the label of an asset
+    # already known
+    attach_requested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,12 +78,9 @@ class AssetCardView(QWidget):
         self._attach = QPushButton(self.tr("This label belongs to a known asset: &attach it…"))
         self._attach.setAutoDefault(False)
         self._attach.setVisible(False)
-        self._attach.clicked.connect(
-            lambda: self.attach_requested.emit(self._missing, self._missing_raw, self._source)
-        )
+        self._attach.clicked.connect(lambda: self.attach_requested.emit(self._missing_result))
         self._missing = ""
-        self._missing_raw = ""
-        self._source = "scan"
+        self._missing_result: LookupResult | None = None
         message_page = QWidget()
         message_column = QVBoxLayout(message_page)
         message_column.addStretch(1)
@@ -107,6 +106,9 @@ class AssetCardView(QWidget):
         self._where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._matched = QLabel()
         self._matched.setObjectName("matched")
+        self._matched.setWordWrap(True)
+        self._matched.setTextFormat(Qt.TextFormat.RichText)
+        self._matched.linkActivated.connect(self.asset_link_opened.emit)
         self._log_button = QPushButton(self.tr("&Log incident on this asset…"))
         self._log_button.setAutoDefault(False)
         self._log_button.clicked.connect(self._request_incident)
@@ -234,22 +236,25 @@ class AssetCardView(QWidget):
                 + "</p>"
             )
             self._missing = result.code
-            self._missing_raw = result.raw
-            self._source = "profile-corrected" if result.warnings else "scan"
+            self._missing_result = result
             self._register.setVisible(bool(result.code))
-            self._attach.setVisible(bool(result.code))
+            self._attach.setVisible(result.attachable)
             self._stack.setCurrentIndex(0)
             return
-        self.show_card(result.card, result.matched_kind, result.other_matches, result.warnings)
+        self.show_card(result.card, result.matched_kind, result.other_tags, result.warnings)
 
     def show_card(
         self,
         card: AssetCard,
         matched: str | None = None,
-        others: int = 0,
+        others: tuple[str, ...] = (),
         notes: tuple[str, ...] = (),
     ) -> None:
-        """Fills the card with an asset; `notes` say what was corrected in the scan."""
+        """Fills the card with an asset.
+
+        `others` are the tags of other assets answering to the same code (each a link that
+        opens it); `notes` say what was corrected in the scan.
+        """
         self.card = card
         provisional = self.tr("  (provisional)") if card.provisional else ""
         self._title.setText(f"<h1>{_escape(card.asset_tag)}{provisional}</h1>")
@@ -260,9 +265,10 @@ class AssetCardView(QWidget):
                 kind=self.tr(KIND_LABELS.get(matched, matched))
             )
         if others:
-            matched_text += " " + self.tr("{n} other asset(s) also answer to this code.").format(
-                n=others
-            )
+            links = ", ".join(f'<a href="{_escape(t)}">{_escape(t)}</a>' for t in others)
+            matched_text += " " + self.tr(
+                "<b>This code also names {links}</b>: check the tag on the asset."
+            ).format(links=links)
         if notes:
             matched_text += " " + self.tr("Scan corrected: {notes}.").format(notes="; ".join(notes))
         self._matched.setText(matched_text.strip())
@@ -351,4 +357,6 @@ class AssetCardView(QWidget):
 
 
 def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldops.domain.errors import FieldOpsError
-from fieldops.services.asset_codes import attach_code
+from fieldops.services.asset_codes import attach_scan
 from fieldops.services.lookup import AssetCard, LookupResult
 from fieldops.services.workspace import Workspace
 from fieldops.ui.errors import describe_error
@@ -47,17 +47,14 @@ class AttachCodeDialog(QDialog):
         self,
         workspace: Workspace,
         lanes: Lanes,
-        code: str,
-        raw: str,
-        source: str,
+        unknown: LookupResult,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.workspace = workspace
         self.lanes = lanes
-        self.code = code
-        self.raw = raw
-        self.source = source
+        self.unknown = unknown
+        self.code = unknown.code
         self.target: AssetCard | None = None
         self._busy = False
         self.setWindowTitle(self.tr("Attach a label to an asset"))
@@ -67,7 +64,7 @@ class AttachCodeDialog(QDialog):
             self.tr(
                 "The label <b>{code}</b> matches no asset. If it is on an asset the catalogue "
                 "knows under another tag, scan or type that asset's tag or serial."
-            ).format(code=_escape(code))
+            ).format(code=_escape(self.code))
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
@@ -136,18 +133,21 @@ class AttachCodeDialog(QDialog):
             return
         self._busy = True
         self.attach_button.setEnabled(False)
-        asset_id, db = self.target.id, self.workspace.db
-        code, raw, source = self.code, self.raw, self.source
+        asset_id, db, unknown = self.target.id, self.workspace.db, self.unknown
+        profile = self.workspace.scanner.profile
+        how = "profile-corrected" if profile is not None and unknown.warnings else "scan"
         self.lanes.db.submit(
-            lambda job: attach_code(db, asset_id, code, source, raw),
-            lambda _id: self._attached(),
+            lambda job: attach_scan(
+                db, asset_id, unknown.raw, how, profile, scan_source=unknown.source
+            ),
+            self._attached,
             self._failed,
             name="attach-code",
         )
 
-    def _attached(self) -> None:
+    def _attached(self, code: str) -> None:
         self._busy = False
-        self.attached.emit(self.code)
+        self.attached.emit(code)
         self.accept()
 
     def _failed(self, exc: BaseException) -> None:

@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
         self.card.register_requested.connect(self.register_asset)
         self.card.replacement_requested.connect(lambda _id: self.new_replacement())
         self.card.attach_requested.connect(self.attach_code)
+        self.card.asset_link_opened.connect(self._open_tag)
         self.incident_list = IncidentListView()
         self.incident_list.refresh_requested.connect(self._load_incidents)
         self.incident_list.incident_opened.connect(self.open_incident)
@@ -280,6 +281,11 @@ class MainWindow(QMainWindow):
             name="lookup",
         )
 
+    def _open_tag(self, tag: str) -> None:
+        """Opens an asset named on the card, as if its tag had been scanned."""
+        self.scan_field.setText(tag)
+        self.look_up(tag, ScanSource.IMAGE)  # typed by FieldOps itself: no keyboard profile
+
     def _scan_anywhere(self, code: str, focus: object) -> None:
         """A scan arrived while the focus was outside the scan field."""
         dialog = next((d for d in self._dialogs if d.isVisible()), None)
@@ -350,11 +356,11 @@ class MainWindow(QMainWindow):
         self.refresh()
         self.syncing.soon()
 
-    def attach_code(self, code: str, raw: str = "", source: str = "typed") -> None:
+    def attach_code(self, unknown: LookupResult) -> None:
         """Opens the form that attaches an unknown label to an asset the catalogue knows."""
-        if self.workspace is None:
+        if self.workspace is None or unknown is None:
             return
-        dialog = AttachCodeDialog(self.workspace, self.lanes, code, raw or code, source, self)
+        dialog = AttachCodeDialog(self.workspace, self.lanes, unknown, self)
         dialog.attached.connect(self._code_attached)
         self.track_dialog(dialog)
         dialog.open()
@@ -364,7 +370,8 @@ class MainWindow(QMainWindow):
             self.tr("{code} now finds the asset; it will sync when online.").format(code=code),
             8000,
         )
-        self.look_up(code)
+        self.scan_field.setText(code)
+        self.look_up(code, ScanSource.IMAGE)  # the stored form: no keyboard profile again
         self.refresh()
         self.syncing.soon()
 

@@ -42,6 +42,10 @@ from fieldops.ui.serial_field import SerialField
 log = logging.getLogger(__name__)
 
 
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 class ReplacementDialog(QDialog):
     """Logs one part swapped in an asset."""
 
@@ -122,7 +126,7 @@ class ReplacementDialog(QDialog):
         layout.addWidget(self._offer_bar())
         layout.addLayout(self._buttons())
         self.old_serial.completed.connect(self._old_done)
-        self.new_serial.completed.connect(lambda _text: self.rma.setFocus())
+        self.new_serial.completed.connect(self._new_done)
         self.rma.completed.connect(lambda _text: self.fate.setFocus())
         for field in (self.old_serial, self.new_serial):
             field.textChanged.connect(self._validate)
@@ -168,8 +172,29 @@ class ReplacementDialog(QDialog):
 
     # -- behaviour ----------------------------------------------------------------------------
 
-    def _old_done(self, text: str) -> None:
+    def _clean(self, field: SerialField) -> str | None:
+        """The field's scan through the normaliser; None (and the reason shown) if it is bad."""
+        try:
+            cleaned = self.workspace.replacements.clean_serial(field.text())
+        except FieldOpsError as bad:
+            self.problem.setText(bad.message)
+            self.save_button.setEnabled(False)
+            field.setFocus()
+            field.selectAll()  # the next scan replaces it
+            return None
+        if cleaned != field.text():
+            field.setText(cleaned)
+        return cleaned
+
+    def _new_done(self, _text: str) -> None:
+        if self._clean(self.new_serial) is not None:
+            self.rma.setFocus()
+
+    def _old_done(self, _text: str) -> None:
         """The old serial is in: pick the part it names, and move on to the new serial."""
+        text = self._clean(self.old_serial)
+        if text is None:
+            return
         key = code_key(text)
         for index in range(self.part.count()):
             component_id = self.part.itemData(index)
@@ -197,14 +222,20 @@ class ReplacementDialog(QDialog):
 
     def scan_received(self, code: str) -> None:
         """A scan arrived while the focus was outside the serial fields: ask where it goes."""
-        self._offered = code.strip()
-        self.offer_text.setText(
-            self.tr("Scan received: <b>{code}</b>. Use it as the new serial?").format(
-                code=self._offered
-            )
+        try:
+            self._offered = self.workspace.replacements.clean_serial(code)
+        except FieldOpsError as bad:
+            self.problem.setText(bad.message)
+            return
+        wants_old = not self.old_serial.text().strip()
+        question = (
+            self.tr("Scan received: <b>{code}</b>. Use it as the old serial?")
+            if wants_old
+            else self.tr("Scan received: <b>{code}</b>. Use it as the new serial?")
         )
+        self.offer_text.setText(question.format(code=_escape(self._offered)))
         self.offer.setVisible(True)
-        self.use_new.setFocus()
+        (self.use_old if wants_old else self.use_new).setFocus()
 
     def _use_offer(self, field: SerialField) -> None:
         if self._offered is not None:
