@@ -55,3 +55,16 @@ def test_replace_with_the_same_serial_is_refused(data_dir: Path) -> None:
         *("replace", "IT-000217", "--old", "ABC123", "--new", "abc123", "--fate", "scrapped"),
     )
     assert refused.returncode == 1 and "same as the old one" in refused.stderr
+
+
+def test_json_may_follow_the_command(data_dir: Path) -> None:
+    after = run(data_dir, "lookup", "--json", "IT-000217")
+    assert after.returncode == 0 and json.loads(after.stdout)["asset"]["asset_tag"] == "IT-000217"
+    assert json.loads(run(data_dir, "incident", "list", "--json").stdout) == []
+
+
+def test_a_damaged_scanner_profile_is_reported_not_fatal(data_dir: Path) -> None:
+    (data_dir / "scanner-profile.json").write_text("{not json", encoding="utf-8")
+    answer = run(data_dir, "lookup", "IT-000217")
+    assert answer.returncode == 0
+    assert "Settings > Scanner" in answer.stderr and "Traceback" not in answer.stderr

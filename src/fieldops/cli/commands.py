@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -107,7 +108,10 @@ def register_sync(sub: Any) -> None:
 
 
 def _open(data_dir: DataDir) -> Workspace:
-    return Workspace(data_dir)
+    workspace = Workspace(data_dir)
+    if workspace.scanner.problem:
+        print(f"fieldops: {workspace.scanner.problem}", file=sys.stderr)
+    return workspace
 
 
 def import_assets(args: argparse.Namespace, data_dir: DataDir) -> int:

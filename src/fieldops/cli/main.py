@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from fieldops import __version__, logsetup
 from fieldops.domain.errors import FieldOpsError
@@ -39,7 +40,20 @@ def build_parser() -> argparse.ArgumentParser:
     commands.register(sub)
     label_commands.register(sub)
     asset_commands.register(sub)
+    _accept_json_after_the_command(sub)
     return parser
+
+
+def _accept_json_after_the_command(sub: Any) -> None:
+    """`fieldops lookup --json CODE` works as well as `fieldops --json lookup CODE`."""
+    for command in sub.choices.values():
+        nested = [a for a in command._actions if isinstance(a, argparse._SubParsersAction)]
+        if nested:
+            _accept_json_after_the_command(nested[0])
+        elif "--json" not in command._option_string_actions:
+            command.add_argument(
+                "--json", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
