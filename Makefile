@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 
 .PHONY: run test bench lint format screenshot clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml tools/system-deps.sh
 	@bash tools/system-deps.sh
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
