@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 from fieldops.domain.identifiers import catalogue_asset_id
 from fieldops.protocol import Paths
 from fieldops.server.import_merge import Take, decide
+from fieldops.server.pull import purge
 from tests.server.conftest import RunningServer
 from tests.server.helpers import Api, Device, only
 
@@ -253,3 +254,17 @@ def test_merge_rules(
 ) -> None:
     wrapped = (base,) if base is not None else None
     assert decide((file,), (record,), wrapped, untouched=untouched, provisional=provisional) is take
+
+
+def test_asset_deleted_and_purged_then_imported_again(server: RunningServer) -> None:
+    ada, tom = _catalogue(server)
+    web = _by(_records(tom, "asset"), asset_tag="IT-1")
+    desk = Device()
+    assert only(ada.push_ok(desk, desk.delete("asset", web["entity_id"])))["outcome"] == "applied"
+    server.clock.advance(timedelta(days=1))
+    assert purge(server.services.factory, timedelta(hours=1), server.clock) == 1
+    summary = _import(ada, ASSETS)  # the tag's id is free again; its old baseline is replaced
+    assert (summary["created"], summary["unchanged"]) == (1, 1)
+    again = _by(_records(tom, "asset"), asset_tag="IT-1")
+    assert again["entity_id"] == web["entity_id"] and again["fields"]["name"] == "web-01"
+    assert _import(ada, ASSETS)["unchanged"] == 2

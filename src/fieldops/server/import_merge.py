@@ -27,7 +27,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from fieldops.protocol import ImportConflict
@@ -119,6 +119,8 @@ def merge(
     entity: str, file: dict[str, Any], current: RecordState, baseline: Baseline | None
 ) -> Merged:
     """The three-way merge of a file's values into a record (see the module's docstring)."""
+    if all(current.fields.get(name) == value for name, value in file.items()):
+        return Merged(current.fields)  # the usual re-import: nothing differs, nothing to weigh
     result = Merged({**current.fields, **{n: file[n] for n in ALWAYS_FILE if n in file}})
     provisional = bool(current.fields.get("provisional"))
     base_fields = baseline.fields if baseline else {}
@@ -207,7 +209,9 @@ class Baselines:
         merged: Merged | None = None,
     ) -> None:
         """Remembers what this import said for a record, with any conflicts set aside on it."""
-        old = self.get(state.id)
+        # A record the import has just made has no baseline worth reading (one left by a purged
+        # record with the same id is replaced when written), so it costs no query.
+        old = None if state.new else self.get(state.id)
         conflicts = dict(old.conflicts) if old else {}
         for name, theirs, ours, kept in merged.conflicts if merged else ():
             conflicts[name] = {
@@ -237,6 +241,10 @@ class Baselines:
             }
             (old_rows if baseline.stored else new_rows).append(row)
             baseline.stored = True
+        for part in chunks([row["record_id"] for row in new_rows]):
+            self.session.execute(
+                delete(BASELINES).where(one_of(self.session, BASELINES.c.record_id, part))
+            )
         bulk_insert(self.session, BASELINES, new_rows)
         if old_rows:
             self.session.execute(
