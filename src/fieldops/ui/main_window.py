@@ -187,6 +187,8 @@ class MainWindow(QMainWindow):
         self.status.showMessage(self.tr("Ready. Scan a label."), 5000)
         self.refresh()
         self.syncing.begin()
+        if hasattr(self, "collector"):
+            self.collector.freeze_startup()
         self.workspace_ready.emit()
         if self._waiting_code is not None:
             (code, source), self._waiting_code = self._waiting_code, None
