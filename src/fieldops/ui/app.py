@@ -24,6 +24,10 @@ def _no_display() -> bool:
 
 def configure_application(app: QApplication, data_dir: DataDir) -> None:
     """Names, settings file in the data directory, translations and the icon."""
+    # A background lane in a long stretch of Python (an import parsing a million rows) keeps
+    # the interpreter lock for up to this long before the GUI thread gets a turn; the default
+    # 5 ms let keys and paints wait several turns in a row on a busy machine.
+    sys.setswitchinterval(0.001)
     app.setOrganizationName("FieldOps")
     app.setApplicationName("FieldOps")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
