@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QRadioButton,
@@ -29,11 +30,17 @@ from PySide6.QtWidgets import (
 from fieldops.labels.content import DEFAULT_BASE_URL, AssetLabelData, LabelOptions, Symbology
 from fieldops.labels.layouts import LAYOUTS, SheetLayout, ThermalLayout, layout_named
 from fieldops.labels.pdf import preview_image
-from fieldops.labels.service import LabelJob, LabelService, RenderReport, make_labels
+from fieldops.labels.service import (
+    LabelJob,
+    LabelService,
+    RenderReport,
+    check_target,
+    make_labels,
+)
 from fieldops.services.lookup import AssetCard
 from fieldops.services.workspace import Workspace
 from fieldops.ui.errors import describe_error
-from fieldops.ui.lanes import Lanes
+from fieldops.ui.lanes import Job, Lanes
 
 if TYPE_CHECKING:
     from fieldops.ui.main_window import MainWindow
@@ -53,6 +60,11 @@ class LabelsDialog(QDialog):
         self.workspace, self.lanes, self.card = workspace, lanes, card
         self.service = LabelService(workspace.db)
         self.assets: list[AssetLabelData] = []
+        self._running: Job | None = None  # the render under way
+        self._recording = False  # the render is done and the print is being recorded
+        self._cancelling = False  # Cancel or Esc came during a save: close once it stops
+        self._confirmed = ""  # a file name QFileDialog already asked about replacing
+        self.replace_box: QMessageBox | None = None
         self.setWindowTitle(self.tr("Print labels"))
         self.setMinimumWidth(620)
         self._build()
@@ -66,6 +78,9 @@ class LabelsDialog(QDialog):
         self.a_place = QRadioButton(self.tr("A rack or room:"))
         (self.this_asset if self.card else self.a_place).setChecked(True)
         self.place = QComboBox()
+        # No place is chosen for the person: one Save on a preselected room would print
+        # hundreds of labels nobody asked for.
+        self.place.addItem(self.tr("Choose a rack or room…"), None)
         self.symbology = QComboBox()
         for symbology in Symbology:
             self.symbology.addItem(symbology.display_name, symbology)
@@ -125,6 +140,8 @@ class LabelsDialog(QDialog):
         )
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
+        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setEnabled(False)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(QLabel(self.tr("First label:")))
@@ -177,8 +194,13 @@ class LabelsDialog(QDialog):
         self._fix_suffix(layout)
         self.error.clear()
         self.preview.clear()
+        self.save_button.setEnabled(bool(self.assets) and not self._busy())
         if not self.assets:
-            self.count.setText(self.tr("No assets to label yet."))
+            self.count.setText(
+                self.tr("Choose a rack or room above, or close this and scan an asset first.")
+                if self.card is None and not self.place.currentData()
+                else self.tr("No assets to label yet.")
+            )
             return
         try:
             first = make_labels(self.assets[:1], self.options())[0]
@@ -216,14 +238,20 @@ class LabelsDialog(QDialog):
         if name:
             self.file.setText(name)
             self._fix_suffix(self.chosen_layout())
+            self._confirmed = self.file.text().strip()  # the file dialog asked about replacing
 
     # -- saving -------------------------------------------------------------------------------
 
     def save(self) -> None:
         """Renders every label off the GUI thread, then records the print."""
         self.error.clear()
+        if self._busy():
+            return
         if not self.file.text().strip():
             self.error.setText(self.tr("Choose the file to save the labels in."))
+            return
+        if not self.assets:
+            self.error.setText(self.tr("Choose a rack or room to label first."))
             return
         layout = self.chosen_layout()
         try:
@@ -232,23 +260,73 @@ class LabelsDialog(QDialog):
             job = LabelJob(
                 make_labels(self.assets, options), options, layout, fmt, self.start.value()
             )
+            path = Path(self.file.text().strip())
+            check_target(path)
         except Exception as exc:
             self.error.setText(describe_error(exc))
             return
-        path = Path(self.file.text().strip())
-        self.buttons.setEnabled(False)
+        if path.exists() and str(path) != self._confirmed:
+            self._ask_to_replace(job, path)
+            return
+        self._start(job, path)
+
+    def _ask_to_replace(self, job: LabelJob, path: Path) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("Replace the file?"),
+            self.tr("{name} already exists. Replace it with these labels?").format(name=path.name),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        self.replace_box = box
+
+        def answered(button: int) -> None:
+            self.replace_box = None
+            box.deleteLater()
+            if button == QMessageBox.StandardButton.Yes:
+                self._start(job, path)
+
+        box.finished.connect(answered)
+        box.open()
+
+    def _start(self, job: LabelJob, path: Path) -> None:
+        self.save_button.setEnabled(False)
         self.progress.setRange(0, len(job.labels))
+        self.progress.setValue(0)
         self.progress.show()
         service = self.service
-        running = self.lanes.io.submit(
+        self._running = self.lanes.io.submit(
             lambda work: service.render(job, path, work.report, lambda: work.cancelled),
             lambda report: self._rendered(job, report),
             self._failed,
             name="labels-render",
         )
-        running.progressed.connect(lambda done, _total: self.progress.setValue(done))
+        self._running.progressed.connect(lambda done, _total: self.progress.setValue(done))
+
+    def _busy(self) -> bool:
+        return self._running is not None or self._recording
+
+    def reject(self) -> None:
+        """Cancel and Esc: during a save, stop the render and close once it has stopped."""
+        if self._running is not None:
+            self._cancelling = True
+            self._running.cancel()
+            self.error.setText(self.tr("Stopping… no labels will be saved."))
+            return
+        if self._recording:
+            return  # the file is written; recording it takes a moment, then the dialog closes
+        super().reject()
 
     def _rendered(self, job: LabelJob, report: RenderReport) -> None:
+        self._running = None
+        if self._cancelling:
+            # The last label was drawn as Cancel came: the person asked for no file.
+            report.path.unlink(missing_ok=True)
+            log.info("labels cancelled after the file was written; removed it")
+            super().reject()
+            return
+        self._recording = True
         service = self.service
         self.lanes.db.submit(
             lambda _job: service.record_printed(job),
@@ -258,13 +336,18 @@ class LabelsDialog(QDialog):
         )
 
     def _done(self, report: RenderReport) -> None:
+        self._recording = False
         self.labels_saved.emit(str(report.path), report.labels)
         self.accept()
 
     def _failed(self, exc: BaseException) -> None:
-        self.buttons.setEnabled(True)
+        self._running, self._recording = None, False
+        if self._cancelling:
+            super().reject()
+            return
         self.progress.hide()
         self.error.setText(describe_error(exc))
+        self.save_button.setEnabled(bool(self.assets))
 
 
 def open_labels(window: MainWindow, for_card: bool) -> LabelsDialog | None:
