@@ -82,6 +82,8 @@ def _is_ime(char: str) -> bool:
 
 def check_input_method(text: str, raw: str) -> tuple[str, tuple[str, ...]]:
     """Refuses text an input method composed; folds full-width forms back to ASCII."""
+    if text.isascii():
+        return text, ()  # nearly every scan: no input method touched it
     composed = [char for char in text if _is_ime(char)]
     if composed:
         raise MisreadError(
