@@ -91,4 +91,10 @@ def test_one_code_attached_to_two_assets_on_two_devices_is_refused_the_second_ti
     a.sync.sync()
     assert a.lookup.lookup("SHARED-2").other_tags == ()
     # Device b still has its own (refused) attachment: the card names both, never one silently.
+    b.sync.sync()
     assert b.lookup.lookup("SHARED-2").other_tags != ()
+    # Giving the refused change up takes the code off b's asset: one holder, as on the server.
+    b.review.discard(refused.seq)
+    answer = b.lookup.lookup("SHARED-2")
+    assert answer.card.id == first and answer.other_tags == ()  # type: ignore[union-attr]
+    assert codes_of(b.db, second) == []

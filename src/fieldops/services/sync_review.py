@@ -167,10 +167,17 @@ class SyncReview:
         log.info("rejected change %d queued again", seq)
 
     def discard(self, seq: int) -> None:
-        """Gives up a refused change; the record stays on this device as it is."""
+        """Gives up a refused change; the record stays on this device as it is.
+
+        A refused attached code is the exception: giving it up takes it off the asset here
+        too, since a label names one asset and the server said it names another.
+        """
 
         def work(session: Session) -> None:
-            session.delete(self._rejected_row(session, seq))
+            row = self._rejected_row(session, seq)
+            if row.entity == "asset_code" and row.op == "create":
+                local.forget_attached_code(session, row.entity_id)
+            session.delete(row)
 
         self._db.write(work)
         log.info("rejected change %d discarded", seq)

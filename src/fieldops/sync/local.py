@@ -248,6 +248,14 @@ def add_attached_code(session: Session, asset_id: str, kind: str, code: str) -> 
         session.add(AssetCode(asset_id=asset_id, kind=kind, code=key))
 
 
+def forget_attached_code(session: Session, event_id: str) -> None:
+    """Undoes a code attached on this device (its change was refused and given up)."""
+    event = session.get(AssetCodeEvent, event_id)
+    if event is not None:
+        _drop_attached_code(session, event)
+        session.delete(event)
+
+
 def _drop_attached_code(session: Session, event: AssetCodeEvent) -> None:
     """Removes an attached code from lookups unless another record still attaches it."""
     key = code_key(event.code)
