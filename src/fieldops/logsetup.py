@@ -51,3 +51,26 @@ def configure(log_dir: Path, *, level: int = logging.INFO, console: bool = False
         root.addHandler(stream)
     root.setLevel(level)
     return path
+
+
+def route_qt_messages() -> None:
+    """Sends Qt's own messages to the log file instead of the terminal.
+
+    Qt reports things a person cannot act on ("Couldn't load pipewire-0.3 library",
+    "QPainter::begin(): Returned false"); FieldOps says what matters in its own words.
+    """
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    qt_log = logging.getLogger("fieldops.qt")
+    levels = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+        QtMsgType.QtCriticalMsg: logging.ERROR,
+        QtMsgType.QtFatalMsg: logging.CRITICAL,
+    }
+
+    def handle(kind: QtMsgType, _context: object, message: str) -> None:
+        qt_log.log(levels.get(kind, logging.INFO), "Qt: %s", message)
+
+    qInstallMessageHandler(handle)

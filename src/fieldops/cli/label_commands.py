@@ -26,6 +26,7 @@ from fieldops.labels.service import (
     make_labels,
 )
 from fieldops.labels.zpl import label_zpl
+from fieldops.logsetup import route_qt_messages
 from fieldops.services.datadir import DataDir
 from fieldops.services.workspace import Workspace
 
@@ -107,19 +108,14 @@ def _check_arguments(args: argparse.Namespace, output_format: str, to_terminal: 
 
 def _ensure_gui() -> None:
     """Qt draws PDF text only with a QGuiApplication; offscreen needs no display."""
-    from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtGui import QGuiApplication
 
     # Qt's own warnings ("QPainter::begin(): Returned false") go to the log, not the
     # terminal: the person reads one sentence from FieldOps instead.
-    qInstallMessageHandler(_qt_message)
+    route_qt_messages()
     if QGuiApplication.instance() is None:
         app = QGuiApplication(["fieldops", "-platform", "offscreen"])
         _keep.append(app)
-
-
-def _qt_message(kind: Any, _context: Any, message: str) -> None:
-    log.info("Qt (%s): %s", getattr(kind, "name", kind), message)
 
 
 _keep: list[Any] = []

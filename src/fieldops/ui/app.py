@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QSettings, QTranslator
+from PySide6.QtCore import QLibraryInfo, QLocale, QSettings, QTimer, QTranslator
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
+from fieldops.logsetup import route_qt_messages
 from fieldops.resources import resources_dir
 from fieldops.services.datadir import DataDir
 
@@ -56,6 +58,7 @@ def run_window(data_dir: DataDir) -> int:
             file=sys.stderr,
         )
         return 1
+    route_qt_messages()  # before Qt Multimedia loads, which reports missing audio libraries
     from fieldops.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv)
@@ -64,5 +67,22 @@ def run_window(data_dir: DataDir) -> int:
     window = MainWindow(data_dir)
     window.show()
     window.focus_scan()
+    _close_on_interrupt(window)
     log.info("window shown")
     return app.exec()
+
+
+def _close_on_interrupt(window: QWidget) -> None:
+    """Ctrl+C in the terminal closes the window as its Quit does, with no traceback."""
+
+    def interrupted(_signum: int, _frame: object) -> None:
+        log.info("interrupted from the terminal: closing the window")
+        window.close()
+
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
+    # Python runs signal handlers between its own instructions; while Qt waits for events no
+    # Python runs, so a timer hands it a turn a few times a second.
+    ticker = QTimer(window)
+    ticker.timeout.connect(lambda: None)
+    ticker.start(200)

@@ -114,6 +114,7 @@ class Lane(QObject):
         self._pool.setMaxThreadCount(threads)
         self._ids = itertools.count(1)
         self._live: set[Job] = set()
+        self._closed = False
 
     def submit(
         self,
@@ -122,8 +123,15 @@ class Lane(QObject):
         on_error: Failed | None = None,
         name: str = "",
     ) -> Job:
-        """Runs `work(job)` in the lane; callbacks run on the GUI thread."""
+        """Runs `work(job)` in the lane; callbacks run on the GUI thread.
+
+        Once the lane is closed (the window is closing) new work is not started: its job is
+        returned but never runs, so nothing outlives the window.
+        """
         job = Job(name or f"{self.name}-{next(self._ids)}")
+        if self._closed:
+            log.debug("lane %s closed: %s not started", self.name, job.name)
+            return job
         if on_done is not None:
             job.succeeded.connect(on_done)
         if on_error is not None:
@@ -136,6 +144,15 @@ class Lane(QObject):
     def busy(self) -> bool:
         """Whether any work is queued or running."""
         return bool(self._live)
+
+    def close(self) -> None:
+        """Starts no more work; what runs already finishes."""
+        self._closed = True
+
+    @property
+    def closed(self) -> bool:
+        """Whether the lane has stopped taking work."""
+        return self._closed
 
     def wait(self, msecs: int = 30_000) -> bool:
         """Waits for the lane to drain (for shutdown); True when it did."""
@@ -155,6 +172,11 @@ class Lanes(QObject):
         self.db = Lane("db", 1, self)
         self.read = Lane("read", 1, self)
         self.io = Lane("io", 2, self)
+
+    def close(self) -> None:
+        """Starts no more work in any lane (the window is closing)."""
+        for lane in (self.db, self.read, self.io):
+            lane.close()
 
     def wait(self, msecs: int = 30_000) -> bool:
         """Waits for every lane to drain."""

@@ -183,6 +183,9 @@ class MainWindow(QMainWindow):
     # -- opening ------------------------------------------------------------------------------
 
     def _opened(self, workspace: Workspace) -> None:
+        if self.lanes.db.closed:
+            workspace.close()  # the window was closed while the database was opening
+            return
         self.workspace = workspace
         self.status.showMessage(self.tr("Ready. Scan a label."), 5000)
         self.refresh()
@@ -610,6 +613,7 @@ class MainWindow(QMainWindow):
         if app is not None:
             app.removeEventFilter(self.scans)
         self.syncing.stop()
+        self.lanes.close()
         self.lanes.wait(10_000)
         if app is not None:
             self.collector.collect()
