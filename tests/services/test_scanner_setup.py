@@ -175,11 +175,13 @@ def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_command_line_lookup_uses_the_stored_profile(demo_data_dir: DataDir) -> None:
-    without = _cli(demo_data_dir.root, "lookup", "ITß000217")
+    without = _cli(demo_data_dir.root, "lookup", "--scanned", "ITß000217")
     assert without.returncode == 4, without.stdout + without.stderr
     assert "Settings > Scanner" in without.stdout
     save_profile(demo_data_dir, GERMAN)
-    found = _cli(demo_data_dir.root, "--json", "lookup", "ITß000217\r")
+    typed = _cli(demo_data_dir.root, "lookup", "IT-000217")  # typed by a person: no profile
+    assert typed.returncode == 0, typed.stdout + typed.stderr
+    found = _cli(demo_data_dir.root, "--json", "lookup", "--scanned", "ITß000217\r")
     assert found.returncode == 0, found.stdout + found.stderr
     answer = json.loads(found.stdout)
     assert answer["found"] is True and answer["code"] == "IT-000217"

@@ -303,3 +303,30 @@ def test_a_scan_is_answered_while_a_save_waits_for_the_write_lock(
         release.set()
         import_like.join(10)
     qtbot.waitUntil(lambda: not window.lanes.db.busy(), timeout=10_000)
+
+
+def test_with_a_german_scanner_profile_typed_codes_are_taken_as_typed(
+    qtbot, window: MainWindow
+) -> None:
+    """The profile corrects a scanner's bursts; a person's typing is never 'corrected'."""
+    from fieldops.domain.keyboard_layouts import Layout
+    from fieldops.domain.scanner_profile import ScannerProfile
+
+    window.workspace.scanner.save(ScannerProfile(layout=Layout.DE))
+    window.focus_scan()
+    for char in "IT-000001":
+        QTest.keyClick(window.scan_field, char)
+        qtbot.wait(60)  # a person's pace
+    with qtbot.waitSignal(window.lookup_shown, timeout=10_000) as shown:
+        QTest.keyClick(window.scan_field, Qt.Key.Key_Return)
+    assert shown.args[0].card is not None and shown.args[0].card.asset_tag == "IT-000001"
+    assert shown.args[0].warnings == ()
+
+
+def test_after_a_photo_the_code_is_selected_so_the_next_scan_replaces_it(
+    qtbot, window: MainWindow, photos_dir: Path
+) -> None:
+    with qtbot.waitSignal(window.lookup_shown, timeout=20_000):
+        window.scan_photo(photos_dir / "asset-label-exif-rotated.jpg")
+    assert window.scan_field.selectedText() == "IT-000217" and window.scan_field.hasFocus()
+    assert not window.status.currentMessage().startswith("Reading codes")

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from fieldops.domain.errors import NotFoundError
+from fieldops.domain.scan import ScanSource
 from fieldops.services.asset_codes import attach_scan
 from fieldops.services.datadir import DataDir
 from fieldops.services.lookup import AssetCard
@@ -40,7 +41,7 @@ def register(sub: Any) -> None:
 
 
 def _asset(workspace: Workspace, code: str) -> AssetCard:
-    result = workspace.lookup.lookup(code)
+    result = workspace.lookup.lookup(code, source=ScanSource.TYPED)
     if result.card is None:
         raise NotFoundError(
             result.misread

@@ -20,6 +20,7 @@ from fieldops.domain.incidents import (
     parse_status,
     parse_subtype,
 )
+from fieldops.domain.scan import ScanSource
 from fieldops.resources import demo_dir
 from fieldops.services.datadir import DataDir
 from fieldops.services.incidents import IncidentDetail, IncidentDraft
@@ -47,6 +48,12 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("lookup", help="look an asset up by tag, serial or component serial")
     p.add_argument("code", help="the code exactly as read (quote it)")
+    p.add_argument(
+        "--scanned",
+        action="store_true",
+        help="the code came from this computer's keyboard scanner: correct it through the "
+        "stored scanner profile (Settings > Scanner)",
+    )
     p.set_defaults(handler=lookup)
 
     p = sub.add_parser("decode", help="every barcode and QR code in a photo")
@@ -174,7 +181,8 @@ def _card_lines(card: AssetCard, matched: str | None) -> list[tuple[str, str]]:
 
 def lookup(args: argparse.Namespace, data_dir: DataDir) -> int:
     """`fieldops lookup CODE`: exit 0 found, 3 not found, 4 misread (scan again)."""
-    result = _open(data_dir).lookup.lookup(args.code)
+    source = ScanSource.KEYBOARD if args.scanned else ScanSource.TYPED
+    result = _open(data_dir).lookup.lookup(args.code, source=source)
     if args.json:
         emit_json(
             {
@@ -207,7 +215,6 @@ def lookup(args: argparse.Namespace, data_dir: DataDir) -> int:
 
 def decode(args: argparse.Namespace, data_dir: DataDir) -> int:
     """`fieldops decode IMAGE`: exit 0 when a code was found, 3 when none, 1 unreadable."""
-    from fieldops.domain.scan import ScanSource
     from fieldops.media.barcodes import read_codes
 
     report = read_codes(args.image)
@@ -238,7 +245,7 @@ def _where(workspace: Workspace, args: argparse.Namespace) -> tuple[str | None, 
     from fieldops.domain.errors import NotFoundError, ValidationError
 
     if args.asset:
-        result = workspace.lookup.lookup(args.asset)
+        result = workspace.lookup.lookup(args.asset, source=ScanSource.TYPED)
         if result.card is None:
             raise NotFoundError(f"No asset matches {result.code!r}; check the code or import it.")
         return result.card.id, None

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fieldops.domain.errors import NotFoundError, ValidationError
+from fieldops.domain.scan import ScanSource
 from fieldops.labels.content import DEFAULT_BASE_URL, LabelOptions, Symbology, check_base_url
 from fieldops.labels.layouts import (
     DEFAULT_SHEET,
@@ -173,7 +174,7 @@ def _plural(n: int, word: str) -> str:
 
 def _assets(workspace: Workspace, service: LabelService, args: argparse.Namespace) -> list[Any]:
     if args.asset:
-        result = workspace.lookup.lookup(args.asset)
+        result = workspace.lookup.lookup(args.asset, source=ScanSource.TYPED)
         if result.card is None:
             raise NotFoundError(f"No asset matches {result.code!r}.")
         return service.for_asset(result.card.id)

@@ -71,7 +71,8 @@ class ScanKind(StrEnum):
 class ScanSource(StrEnum):
     """Where the text came from, which decides the checks that make sense."""
 
-    KEYBOARD = "keyboard"  # scanner burst, paste, typing, command line
+    KEYBOARD = "keyboard"  # a scanner's burst through the keyboard: the scanner profile applies
+    TYPED = "typed"  # typed or pasted by a person, or a command-line argument: no profile
     IMAGE = "image"  # decoded by FieldOps from a photo or camera frame
 
 
@@ -160,8 +161,10 @@ def normalise_scan(
 ) -> ScanResult:
     """What a scan means. Raises only `ScanError` (`MisreadError`, `LayoutMismatchError`).
 
-    `profile` corrects keyboard input (it is not used for `ScanSource.IMAGE`); without one,
-    text that looks like a keyboard-layout mismatch is refused rather than looked up.
+    `profile` corrects a scanner's keyboard bursts (`ScanSource.KEYBOARD`); without one, such
+    text that looks like a keyboard-layout mismatch is refused rather than looked up. Text a
+    person typed (`TYPED`) or FieldOps decoded from a picture (`IMAGE`) went through no
+    scanner, so neither the profile nor the layout check applies to it.
     `patterns` are the site's identifier formats, used to catch incomplete bursts.
     """
     use_profile = profile if source is ScanSource.KEYBOARD else None

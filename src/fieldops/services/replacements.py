@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from fieldops.domain.errors import NotFoundError, ValidationError
 from fieldops.domain.identifiers import code_key, new_id
+from fieldops.domain.scan import ScanSource
 from fieldops.domain.times import utcnow
 from fieldops.i18n import tr
 from fieldops.services.scanned_codes import scanned_serial
@@ -124,16 +125,23 @@ class ReplacementService:
                 for c in session.scalars(query)
             ]
 
-    def clean_serial(self, raw: str) -> str:
-        """A serial as scanned or typed, through the scan normaliser and the scanner profile.
+    def clean_serial(self, raw: str, *, scanned: bool = False) -> str:
+        """A serial as scanned or typed, through the scan normaliser.
 
         An AIM prefix, Code 39 asterisks or a GS1 element string is never stored as part of a
-        serial; a misread or a product number is refused with a sentence.
+        serial; a misread or a product number is refused with a sentence. Only a scanner's
+        burst (`scanned`) goes through the scanner profile.
         """
-        return scanned_serial(raw, self._scanner.profile if self._scanner else None)
+        if not scanned:
+            return scanned_serial(raw, source=ScanSource.TYPED)
+        profile = self._scanner.profile if self._scanner else None
+        return scanned_serial(raw, profile, source=ScanSource.KEYBOARD)
 
     def record(self, draft: ReplacementDraft) -> str:
-        """Saves the replacement and returns its id; the part, if named, gets the new serial."""
+        """Saves the replacement and returns its id; the part, if named, gets the new serial.
+
+        The serials are taken as typed (a form has already cleaned what its scanner sent).
+        """
         clean = replace(
             draft,
             old_serial=self.clean_serial(draft.old_serial),

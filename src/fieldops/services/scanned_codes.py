@@ -43,8 +43,13 @@ def scanned_identifier(
     )
 
 
-def scanned_serial(raw: str, profile: ScannerProfile | None = None) -> str:
+def scanned_serial(
+    raw: str,
+    profile: ScannerProfile | None = None,
+    *,
+    source: ScanSource = ScanSource.TYPED,
+) -> str:
     """A part serial from what was scanned or typed; empty text stays empty."""
     if not raw.strip():
         return ""
-    return scanned_identifier(raw, SERIAL_KINDS, profile)[0]
+    return scanned_identifier(raw, SERIAL_KINDS, profile, source=source)[0]

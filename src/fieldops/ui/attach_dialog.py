@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldops.domain.errors import FieldOpsError
+from fieldops.domain.scan import ScanSource
 from fieldops.services.asset_codes import attach_scan
 from fieldops.services.lookup import AssetCard, LookupResult
 from fieldops.services.workspace import Workspace
@@ -71,7 +72,9 @@ class AttachCodeDialog(QDialog):
         form = QFormLayout()
         self.asset_field = SerialField()
         self.asset_field.setPlaceholderText(self.tr("Tag or serial of the known asset"))
-        self.asset_field.completed.connect(self.find)
+        self.asset_field.completed.connect(
+            lambda text: self.find(text, scanned=self.asset_field.came_as_burst)
+        )
         form.addRow(self.tr("&Known asset"), self.asset_field)
         self.found = QLabel(self.tr("No asset chosen yet."))
         self.found.setWordWrap(True)
@@ -97,16 +100,20 @@ class AttachCodeDialog(QDialog):
     def scan_received(self, code: str) -> None:
         """A scan outside the field: it names the known asset."""
         self.asset_field.setText(code.strip())
-        self.find(code.strip())
+        self.find(code.strip(), scanned=True)
 
-    def find(self, text: str) -> None:
-        """Looks the known asset up in the database lane."""
+    def find(self, text: str, *, scanned: bool = False) -> None:
+        """Looks the known asset up in the read lane (a scanner's burst through its profile)."""
         if not text.strip() or self._busy:
             return
         self.problem.clear()
         workspace = self.workspace
+        source = ScanSource.KEYBOARD if scanned else ScanSource.TYPED
         self.lanes.read.submit(
-            lambda job: workspace.lookup.lookup(text), self._found, self._failed, name="attach-find"
+            lambda job: workspace.lookup.lookup(text, source=source),
+            self._found,
+            self._failed,
+            name="attach-find",
         )
 
     def _found(self, result: LookupResult) -> None:

@@ -567,5 +567,5 @@ def _look_up(window: MainWindow, shown: str, scanned: str, source: ScanSource) -
 
     A frame's code never went through a keyboard, so the scanner profile is not applied to it.
     """
-    window.scan_field.setText(shown)
+    window.show_code(shown)
     window.look_up(scanned, source)

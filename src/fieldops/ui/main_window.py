@@ -100,11 +100,13 @@ class MainWindow(QMainWindow):
         label = QLabel(self.tr("S&can"))
         self.scan_field = ScanField()
         label.setBuddy(self.scan_field)
-        self.scan_field.code_entered.connect(self.look_up)
+        self.scan_field.code_entered.connect(self._entered)
         self.look_up_button = QPushButton(self.tr("Look up"))
         self.look_up_button.setAutoDefault(False)
         self.look_up_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.look_up_button.clicked.connect(lambda: self.look_up(self.scan_field.text()))
+        self.look_up_button.clicked.connect(
+            lambda: self.look_up(self.scan_field.text(), ScanSource.TYPED)
+        )
         bar.addWidget(label)
         bar.addWidget(self.scan_field, 1)
         bar.addWidget(self.look_up_button)
@@ -286,10 +288,20 @@ class MainWindow(QMainWindow):
             name="lookup",
         )
 
+    def _entered(self, code: str) -> None:
+        """The scan field's code: a scanner's burst goes through the scanner profile, typing not."""
+        burst = self.scan_field.last_was_burst
+        self.look_up(code, ScanSource.KEYBOARD if burst else ScanSource.TYPED)
+
+    def show_code(self, text: str) -> None:
+        """Puts a code in the scan field, selected, with the focus, so the next scan replaces it."""
+        self.scan_field.setText(text)
+        self.focus_scan()
+
     def _open_tag(self, tag: str) -> None:
         """Opens an asset named on the card, as if its tag had been scanned."""
-        self.scan_field.setText(tag)
-        self.look_up(tag, ScanSource.IMAGE)  # typed by FieldOps itself: no keyboard profile
+        self.show_code(tag)
+        self.look_up(tag, ScanSource.TYPED)  # written by FieldOps itself: no scanner profile
 
     def _scan_anywhere(self, code: str, focus: object) -> None:
         """A scan arrived while the focus was outside the scan field."""
@@ -312,6 +324,9 @@ class MainWindow(QMainWindow):
             return  # a newer scan is on its way; this answer is stale
         self.card.show_result(result)
         self.tabs.setCurrentIndex(0)
+        if result.warnings and result.code and self.scan_field.text() == result.raw:
+            self.scan_field.setText(result.code)  # what the label says, not what was typed
+            self.scan_field.selectAll()
         if result.card is None:
             self.status.showMessage(self.tr("Not found: {code}").format(code=result.code), 8000)
         self.lookup_shown.emit(result)
@@ -375,8 +390,8 @@ class MainWindow(QMainWindow):
             self.tr("{code} now finds the asset; it will sync when online.").format(code=code),
             8000,
         )
-        self.scan_field.setText(code)
-        self.look_up(code, ScanSource.IMAGE)  # the stored form: no keyboard profile again
+        self.show_code(code)
+        self.look_up(code, ScanSource.TYPED)  # the stored form: no scanner profile again
         self.refresh()
         self.syncing.soon()
 
@@ -509,7 +524,8 @@ class MainWindow(QMainWindow):
             self._show_photo_choice(*choices[shown.index(choice)])
 
     def _show_photo_choice(self, code: Any, result: LookupResult) -> None:
-        self.scan_field.setText(code.text)
+        self.status.clearMessage()  # "Reading codes in …" is over
+        self.show_code(code.text)
         self._scan_serial += 1
         self._show_lookup(self._scan_serial, result)
 
@@ -590,6 +606,7 @@ class MainWindow(QMainWindow):
     # -- general ------------------------------------------------------------------------------
 
     def _report_error(self, exc: BaseException) -> None:
+        self.status.clearMessage()
         QMessageBox.warning(self, self.tr("FieldOps"), describe_error(exc))
 
     def _tab_changed(self, index: int) -> None:

@@ -175,7 +175,9 @@ class ReplacementDialog(QDialog):
     def _clean(self, field: SerialField) -> str | None:
         """The field's scan through the normaliser; None (and the reason shown) if it is bad."""
         try:
-            cleaned = self.workspace.replacements.clean_serial(field.text())
+            cleaned = self.workspace.replacements.clean_serial(
+                field.text(), scanned=field.came_as_burst
+            )
         except FieldOpsError as bad:
             self.problem.setText(bad.message)
             self.save_button.setEnabled(False)
@@ -223,7 +225,8 @@ class ReplacementDialog(QDialog):
     def scan_received(self, code: str) -> None:
         """A scan arrived while the focus was outside the serial fields: ask where it goes."""
         try:
-            self._offered = self.workspace.replacements.clean_serial(code)
+            # Only the window-wide listener sends these: always a scanner's burst.
+            self._offered = self.workspace.replacements.clean_serial(code, scanned=True)
         except FieldOpsError as bad:
             self.problem.setText(bad.message)
             return

@@ -9,10 +9,12 @@ looked up: the person is told to switch to direct input.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import time
 
 from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QFont, QInputMethodEvent, QKeyEvent
+from PySide6.QtGui import QFont, QInputMethodEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 from fieldops.domain.scan_errors import MisreadError, MisreadReason
@@ -63,6 +65,10 @@ def composed_text(text: str) -> bool:
     return False
 
 
+BURST_GAP_MS = 35  # a scanner's keys come a few ms apart; a person's 80 ms or more
+BURST_MIN_KEYS = 4
+
+
 class ScanField(QLineEdit):
     """A line edit that treats Enter and Tab as the end of a scan and keeps the focus."""
 
@@ -76,12 +82,33 @@ class ScanField(QLineEdit):
         make_scan_capable(self)
         self._composed = False
         self._warning = ""
+        self._key_times: list[int] = []
+        self._last_was_burst = False
+        self.textChanged.connect(lambda text: text or self._key_times.clear())
         font = QFont(self.font())
         font.setPointSizeF(font.pointSizeF() * 1.5)
         self.setFont(font)
         self.setClearButtonEnabled(True)
         self.setPlaceholderText(self.tr("Scan a label or type a tag or serial, then Enter"))
         self.setAccessibleName(self.tr("Scan field"))
+
+    @property
+    def last_was_burst(self) -> bool:
+        """Whether the last code entered came as a scanner's burst (not typed or pasted)."""
+        return self._last_was_burst
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.text() and event.text().isprintable():
+            stamp = int(event.timestamp())
+            self._key_times.append(stamp if stamp > 0 else int(time.monotonic() * 1000))
+        elif event.matches(QKeySequence.StandardKey.Paste):
+            self._key_times.append(-1_000_000)  # pasted text is never a burst
+        super().keyPressEvent(event)
+
+    def _came_as_burst(self) -> bool:
+        times = self._key_times
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        return len(times) >= BURST_MIN_KEYS and all(0 <= g <= BURST_GAP_MS for g in gaps)
 
     @property
     def warning(self) -> str:
@@ -113,6 +140,8 @@ class ScanField(QLineEdit):
 
     def _finish(self) -> None:
         text = self.text()
+        self._last_was_burst = self._came_as_burst()
+        self._key_times = []
         if self._composed or composed_text(text):
             self._warn()
             self._composed = False  # the next scan is judged on its own

@@ -45,6 +45,9 @@ class SerialField(QLineEdit):
         make_scan_capable(self)
         self._last_key_ms: int | None = None
         self._burst = 0  # characters that came as one fast run
+        self._keys = 0  # characters since the last completion
+        self.came_as_burst = False
+        """Whether the last completed text came as a scanner's burst (not typed or pasted)."""
         self._idle = QTimer(self)
         self._idle.setSingleShot(True)
         self._idle.setInterval(IDLE_END_MS)
@@ -81,6 +84,7 @@ class SerialField(QLineEdit):
         at = _clock_ms()
         fast = self._last_key_ms is not None and at - self._last_key_ms <= BURST_GAP_MS
         self._burst = self._burst + 1 if fast else 1
+        self._keys += 1
         self._last_key_ms = at
         if self._burst >= MIN_BURST:
             self._idle.start()
@@ -107,6 +111,8 @@ class SerialField(QLineEdit):
     def _finish(self, at_ms: int) -> None:
         global _last_end_ms, _typed_since_end
         _last_end_ms, _typed_since_end = at_ms, False
+        self.came_as_burst = self._burst >= MIN_BURST and self._burst == self._keys
+        self._keys = 0
         self._burst = 0
         self._last_key_ms = None
         self.completed.emit(self.text().strip())
