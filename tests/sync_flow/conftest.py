@@ -35,7 +35,7 @@ def central(
     server = start_central(tmp_path_factory.mktemp("server"), database=database)
     with SyncClient(server.url) as admin:
         admin.set_token(admin.login("ada", USERS["ada"][2]).token)
-        for name in ("catalogue-snipeit.csv",):
+        for name in ("catalogue-snipeit.csv", "components.csv"):
             summary = admin.import_catalogue((DEMO / name).read_bytes())
             assert not summary.errors, summary.errors[:3]
     yield server

@@ -98,3 +98,47 @@ def test_one_code_attached_to_two_assets_on_two_devices_is_refused_the_second_ti
     answer = b.lookup.lookup("SHARED-2")
     assert answer.card.id == first and answer.other_tags == ()  # type: ignore[union-attr]
     assert codes_of(b.db, second) == []
+
+
+def test_a_replacement_on_a_device_that_imported_the_catalogue_itself_syncs(device) -> None:
+    """The device's parts are its own import (version 0): the first change to one is accepted."""
+    from fieldops.services.replacements import OldPartFate, ReplacementDraft
+
+    a, b = device("a"), device("b")
+    card = a.lookup.lookup("IT-000001").card
+    part = next(c for c in card.components if c.slot == "Battery module 2")
+    a.replacements.record(
+        ReplacementDraft(
+            asset_id=card.id,
+            old_serial=part.serial,
+            new_serial="NEWPART-0006",
+            old_part_fate=OldPartFate.SPARE,
+        )
+    )
+    report = a.sync.sync()
+    assert report.rejected == 0 and a.review.rejected() == []
+    assert a.lookup.lookup("NEWPART-0006").card.asset_tag == "IT-000001"  # type: ignore[union-attr]
+    b.sync.sync()
+    assert b.lookup.lookup("NEWPART-0006").card.asset_tag == "IT-000001"  # type: ignore[union-attr]
+    assert not b.lookup.lookup(part.serial).found
+
+
+def test_an_incident_changed_before_its_first_sync_arrives_changed(device) -> None:
+    from fieldops.domain.incidents import Category, Level
+    from fieldops.services.incidents import IncidentDraft
+
+    a, b = device("a"), device("b")
+    card = a.lookup.lookup("IT-000006").card
+    incident_id = a.incidents.record(
+        IncidentDraft(
+            title="PSU fan loud",
+            category=Category.HARDWARE,
+            impact=Level.LOW,
+            urgency=Level.LOW,
+            asset_id=card.id,  # type: ignore[union-attr]
+        )
+    )
+    a.incidents.update(incident_id, {"status": "in-progress"})
+    assert a.sync.sync().rejected == 0
+    b.sync.sync()
+    assert b.incidents.get(incident_id).summary.status == "in-progress"

@@ -178,6 +178,11 @@ class MutationApplier:
             raise Rejection(RejectCode.APPEND_ONLY, f"A {kind.name} cannot be changed once made.")
         self._check_catalogue(kind)
         base = mutation.base_version
+        if base == 0:
+            # The device changed its own copy before it ever heard from the server: a record
+            # it created itself (whose create is the server's version 1) or one from its own
+            # import of the same catalogue (the server's version 1 came from that file).
+            base = 1
         if base is None or not 1 <= base <= current.version:
             raise Rejection(
                 RejectCode.BAD_BASE_VERSION,
