@@ -36,6 +36,8 @@ def _draft(asset_id: str, **changes) -> ReplacementDraft:
         ("]E04006381333932", "5CG5678NEW", "check digit"),
         ("5CG1234OLD", "IT-000217", "own tag"),
         ("5CG1234OLD", "IT-000001", "tag of asset IT-000001"),
+        ("5CG1234OLD", "J344WPWW", "serial number of asset IT-000217 itself"),
+        ("5CG1234OLD", "AS6915283040", "serial number of asset IT-000001 itself"),
         ("X" * 129, "5CG5678NEW", "longer than 128"),
     ],
 )

@@ -66,7 +66,13 @@ def _report_lines(report: SyncReport) -> list[tuple[str, str]]:
         ("Rejected", str(report.rejected)),
     ]
     if report.started_afresh:
-        lines.append(("Note", "the server was restored; unsent changes were sent again"))
+        lines.append(
+            (
+                "Note",
+                "the server no longer knew this device's changes (it was restored, or this data "
+                "directory was copied from another device): unsent changes were sent again",
+            )
+        )
     if report.clock_warning:
         lines.append(("Warning", f"this device's clock is {report.clock_offset_s:+.0f} s off"))
     return lines

@@ -164,6 +164,7 @@ class ReplacementService:
             raise NotFoundError(tr("The asset is no longer in the local catalogue."))
         _check_not_a_tag(session, asset, draft.old_serial)
         _check_not_a_tag(session, asset, draft.new_serial)
+        _check_not_an_asset_serial(session, draft.new_serial)
         if draft.component_id is None:
             draft = replace(draft, component_id=_part_with_serial(session, asset, draft.old_serial))
         if draft.incident_id is not None:
@@ -252,3 +253,21 @@ def _part_with_serial(session: Session, asset: Asset, serial: str) -> str | None
     key = code_key(serial)
     ids = [c.id for c in asset.components if c.serial and code_key(c.serial) == key]
     return ids[0] if len(ids) == 1 else None
+
+
+def _check_not_an_asset_serial(session: Session, serial: str) -> None:
+    """A new part's serial that is an asset's own serial is the wrong label scanned."""
+    key = code_key(serial)
+    owner = session.scalar(
+        select(Asset.asset_tag)
+        .join(AssetCode, AssetCode.asset_id == Asset.id)
+        .where(AssetCode.kind == "serial", AssetCode.code == key)
+        .limit(1)
+    )
+    if owner is not None:
+        raise ValidationError(
+            tr(
+                "{code} is the serial number of asset {tag} itself; scan the serial label on "
+                "the new part."
+            ).format(code=serial, tag=owner)
+        )

@@ -270,7 +270,7 @@ class AssetCardView(QWidget):
                 "<b>This code also names {links}</b>: check the tag on the asset."
             ).format(links=links)
         if notes:
-            matched_text += " " + self.tr("Scan corrected: {notes}.").format(notes="; ".join(notes))
+            matched_text += " " + self.tr("Scan: {notes}.").format(notes="; ".join(notes))
         self._matched.setText(matched_text.strip())
         self._matched.setVisible(bool(matched_text))
         place = card.place

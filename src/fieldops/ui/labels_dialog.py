@@ -358,7 +358,7 @@ def open_labels(window: MainWindow, for_card: bool) -> LabelsDialog | None:
     dialog = LabelsDialog(window.workspace, window.lanes, card, window)
     dialog.labels_saved.connect(
         lambda path, n: window.status.showMessage(
-            window.tr("{n} labels saved to {path}.").format(n=n, path=path), 10000
+            window.tr("{n} label(s) saved to {path}.").format(n=n, path=path), 10000
         )
     )
     window.track_dialog(dialog)
