@@ -223,7 +223,7 @@ INCIDENTS_SQL = (
 )
 REPLACEMENTS_SQL = (
     "SELECT r.id, r.created_at, r.old_serial, r.new_serial, r.rma_number, r.old_part_fate, "
-    "trim(coalesce(c.kind, '') || ' ' || coalesce(c.slot, '')) "
+    "trim(coalesce(c.kind, '') || ' ' || coalesce(c.slot, '')), r.notes, r.incident_id "
     "FROM replacements AS r LEFT JOIN components AS c ON c.id = r.component_id "
     "WHERE r.asset_id = ? ORDER BY r.created_at DESC LIMIT 200"
 )

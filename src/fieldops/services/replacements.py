@@ -77,6 +77,8 @@ class ReplacementSummary:
     rma_number: str
     old_part_fate: str
     part: str
+    notes: str = ""
+    incident_id: str | None = None
 
 
 def serial_problem(text: str, label: str) -> str | None:
@@ -225,6 +227,8 @@ class ReplacementService:
                     r.rma_number,
                     r.old_part_fate,
                     " ".join(p for p in (c.kind, c.slot) if p) if c is not None else "",
+                    r.notes,
+                    r.incident_id,
                 )
                 for r, c in session.execute(query)
             ]
