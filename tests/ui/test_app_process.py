@@ -6,8 +6,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from tests.e2e.x11 import wait_until
 
 
 def test_interrupt_closes_the_window_without_a_traceback(demo_data_dir) -> None:
@@ -22,13 +23,11 @@ def test_interrupt_closes_the_window_without_a_traceback(demo_data_dir) -> None:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if log_file.exists() and "window shown" in log_file.read_text(encoding="utf-8"):
-                break
-            time.sleep(0.1)  # polling for the app's own log line, not a fixed wait
-        else:
-            raise AssertionError("the window did not open")
+        wait_until(
+            lambda: log_file.exists() and "window shown" in log_file.read_text(encoding="utf-8"),
+            30,
+            "the window to open",
+        )
         app.send_signal(signal.SIGINT)
         _out, err = app.communicate(timeout=30)
     finally:

@@ -309,16 +309,29 @@ def test_with_a_german_scanner_profile_typed_codes_are_taken_as_typed(
     qtbot, window: MainWindow
 ) -> None:
     """The profile corrects a scanner's bursts; a person's typing is never 'corrected'."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QKeyEvent
+
     from fieldops.domain.keyboard_layouts import Layout
     from fieldops.domain.scanner_profile import ScannerProfile
 
     window.workspace.scanner.save(ScannerProfile(layout=Layout.DE))
     window.focus_scan()
+    stamp = 20_000_000
+
+    def key(code: int, text: str) -> None:
+        nonlocal stamp
+        stamp += 150  # a person's pace, by the time stamps the system gives the keys
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            event = QKeyEvent(kind, code, Qt.KeyboardModifier.NoModifier, text)
+            event.setTimestamp(stamp)
+            QApplication.sendEvent(window.scan_field, event)
+
     for char in "IT-000001":
-        QTest.keyClick(window.scan_field, char)
-        qtbot.wait(60)  # a person's pace
+        key(ord(char.upper()), char)
+    assert not window.scan_field._came_as_burst()
     with qtbot.waitSignal(window.lookup_shown, timeout=10_000) as shown:
-        QTest.keyClick(window.scan_field, Qt.Key.Key_Return)
+        key(int(Qt.Key.Key_Return), "\r")
     assert shown.args[0].card is not None and shown.args[0].card.asset_tag == "IT-000001"
     assert shown.args[0].warnings == ()
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from fieldops.domain.identifiers import code_key
 from fieldops.store.models import AssetCode, Component, Outbox, Replacement
+from fieldops.ui import serial_field
 from fieldops.ui.main_window import MainWindow
 from fieldops.ui.replacement_dialog import ReplacementDialog
 
@@ -22,7 +23,27 @@ SUFFIXES = {
 }
 
 
-def _key(target, key: int, text: str) -> None:
+class Clock:
+    """The serial fields' clock, moved by the tests: gaps between keys are input, not waits."""
+
+    now_ms = 1_000_000
+
+    def advance(self, ms: int) -> None:
+        self.now_ms += ms
+
+
+CLOCK = Clock()
+
+
+@pytest.fixture(autouse=True)
+def fake_clock(monkeypatch) -> Clock:
+    monkeypatch.setattr(serial_field, "_clock_ms", lambda: CLOCK.now_ms)
+    return CLOCK
+
+
+def _key(target, key: int, text: str, gap_ms: int = 2) -> None:
+    """One key, `gap_ms` after the one before (2 ms: a scanner's pace)."""
+    CLOCK.advance(gap_ms)
     for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
         QApplication.sendEvent(target, QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, text))
 
@@ -59,10 +80,9 @@ def test_old_goes_to_old_and_new_to_new_whatever_the_suffix(
     dialog = open_form(qtbot, window)
     scan(dialog, OLD, suffix)
     qtbot.waitUntil(dialog.new_serial.hasFocus, timeout=2000)
-    qtbot.wait(400)
+    CLOCK.advance(400)  # the technician reaches for the new part
     scan(dialog, NEW, suffix)
     qtbot.waitUntil(dialog.rma.hasFocus, timeout=2000)
-    qtbot.wait(150)  # room for a stray LF to do harm
     assert dialog.old_serial.text() == OLD
     assert dialog.new_serial.text() == NEW
     assert dialog.rma.text() == ""
@@ -74,18 +94,15 @@ def test_old_goes_to_old_and_new_to_new_whatever_the_suffix(
 
 def test_enter_in_an_empty_field_neither_moves_nor_submits(qtbot, window: MainWindow) -> None:
     dialog = open_form(qtbot, window)
-    qtbot.wait(150)
-    _key(dialog.windowHandle(), int(Qt.Key.Key_Return), "\r")
-    qtbot.wait(100)
+    _key(dialog.windowHandle(), int(Qt.Key.Key_Return), "\r", gap_ms=150)
     assert dialog.old_serial.hasFocus() and dialog.isVisible()
 
 
 def test_slow_typing_is_not_hurried_on(qtbot, window: MainWindow) -> None:
     dialog = open_form(qtbot, window)
     for char in OLD:
-        _key(dialog.windowHandle(), ord(char), char)
-        qtbot.wait(60)  # a person's pace: no burst, so no idle end
-    qtbot.wait(450)
+        _key(dialog.windowHandle(), ord(char), char, gap_ms=150)  # a person's pace
+    assert not dialog.old_serial._idle.isActive(), "no burst, so no idle end is pending"
     assert dialog.old_serial.hasFocus() and dialog.old_serial.text() == OLD
 
 
@@ -110,7 +127,6 @@ def test_scan_while_writing_notes_is_offered_not_typed(qtbot, window: MainWindow
     qtbot.waitUntil(dialog.new_serial.hasFocus, timeout=2000)
     dialog.notes.setFocus()
     qtbot.waitUntil(dialog.notes.hasFocus)
-    qtbot.wait(400)
     # Through the window-wide listener: key time stamps 2 ms apart, as a scanner sends them.
     handle = dialog.windowHandle()
     stamp = 50_000_000
@@ -181,7 +197,6 @@ def test_scanner_prefixes_and_gs1_strings_are_stored_as_the_serial(
     qtbot.waitUntil(dialog.new_serial.hasFocus, timeout=2000)
     assert dialog.old_serial.text() == psu.serial and dialog.part.currentData() == psu.id
     scan(dialog, "]E04006381333931", "cr")  # an EAN: a product number, not a serial
-    qtbot.wait(100)
     assert dialog.new_serial.hasFocus(), "a refused scan keeps the focus for the rescan"
     assert "product or shipment number" in dialog.problem.text()
     assert not dialog.save_button.isEnabled()
