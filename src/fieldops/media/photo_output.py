@@ -68,10 +68,10 @@ def write_atomically(dest: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    _sync_directory(dest.parent)
+    sync_directory(dest.parent)
 
 
-def _sync_directory(folder: Path) -> None:
+def sync_directory(folder: Path) -> None:
     """Make the rename itself durable (POSIX only; Windows has no directory handles for this)."""
     if os.name == "nt":
         return

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +19,7 @@ from typing import Any
 
 from fieldops.domain.errors import FieldOpsError
 from fieldops.domain.scanner_profile import ScannerProfile
+from fieldops.media.photo_output import sync_directory, write_atomically
 from fieldops.services.datadir import DataDir
 
 log = logging.getLogger(__name__)
@@ -112,17 +111,7 @@ def save_profile(data_dir: DataDir | Path, profile: ScannerProfile) -> Path:
     }
     data = json.dumps(document, indent=2, ensure_ascii=True).encode("ascii") + b"\n"
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=".scanner-profile-", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    _sync_folder(path.parent)
+    write_atomically(path, data)
     log.info("scanner profile saved (layout %s)", profile.layout.value)
     return path
 
@@ -134,20 +123,9 @@ def clear_profile(data_dir: DataDir | Path) -> bool:
         path.unlink()
     except FileNotFoundError:
         return False
-    _sync_folder(path.parent)
+    sync_directory(path.parent)
     log.info("scanner profile forgotten")
     return True
-
-
-def _sync_folder(folder: Path) -> None:
-    """Makes the rename itself durable; not possible (nor needed) on Windows."""
-    if os.name != "posix":
-        return
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 class ScannerSetup:
