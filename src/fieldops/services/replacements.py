@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldops.domain.errors import NotFoundError, ValidationError
@@ -20,6 +20,7 @@ from fieldops.services.scanner_setup import ScannerSetup
 from fieldops.store.database import Database
 from fieldops.store.models import Asset, AssetCode, Component, Incident, Replacement
 from fieldops.store.outbox import enqueue, enqueue_create
+from fieldops.sync.local import component_code
 
 log = logging.getLogger(__name__)
 
@@ -198,15 +199,7 @@ class ReplacementService:
         if component is None or component.asset_id != asset_id:
             raise NotFoundError(tr("Choose a part of this asset, or 'Other part'."))
         component.serial = serial
-        session.execute(delete(AssetCode).where(AssetCode.component_id == component.id))
-        session.add(
-            AssetCode(
-                asset_id=asset_id,
-                component_id=component.id,
-                kind="component_serial",
-                code=code_key(serial),
-            )
-        )
+        component_code(session, component)
         enqueue(session, "component", component.id, "update", {"serial": serial}, component.version)
 
     def history(self, asset_id: str) -> list[ReplacementSummary]:

@@ -231,7 +231,7 @@ def assign_fields(
         record.tag_key = code_key(record.asset_tag)
         _asset_codes(session, record)
     elif isinstance(record, Component):
-        _component_code(session, record)
+        component_code(session, record)
     elif isinstance(record, AssetCodeEvent):
         add_attached_code(session, record.asset_id, record.kind, record.code)
 
@@ -288,7 +288,8 @@ def _asset_codes(session: Session, asset: Asset) -> None:
         session.add(AssetCode(asset_id=asset.id, kind="serial", code=code_key(asset.serial)))
 
 
-def _component_code(session: Session, component: Component) -> None:
+def component_code(session: Session, component: Component) -> None:
+    """Makes a part's codes row match its serial (none when it has no serial)."""
     session.execute(delete(AssetCode).where(AssetCode.component_id == component.id))
     if component.serial.strip():
         session.add(
