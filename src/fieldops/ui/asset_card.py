@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -217,9 +218,9 @@ class AssetCardView(QWidget):
             self.card = None
             self._message.setText(
                 "<h2>" + self.tr("Misread: scan again") + "</h2><p>"
-                + _escape(result.misread)
+                + escape(result.misread)
                 + "</p><p>"
-                + self.tr("Read: <b>{code}</b>").format(code=_escape(result.code))
+                + self.tr("Read: <b>{code}</b>").format(code=escape(result.code))
                 + "</p>"
             )  # fmt: skip
             self._stack.setCurrentIndex(0)
@@ -230,7 +231,7 @@ class AssetCardView(QWidget):
                 "<h2>"
                 + self.tr("No asset matches this code")
                 + "</h2><p>"
-                + self.tr("Read: <b>{code}</b>").format(code=_escape(result.code))
+                + self.tr("Read: <b>{code}</b>").format(code=escape(result.code))
                 + "</p><p>"
                 + self.tr("Check the label and scan again, or import the site's catalogue.")
                 + "</p>"
@@ -257,15 +258,15 @@ class AssetCardView(QWidget):
         """
         self.card = card
         provisional = self.tr("  (provisional)") if card.provisional else ""
-        self._title.setText(f"<h1>{_escape(card.asset_tag)}{provisional}</h1>")
-        self._subtitle.setText(_escape(card.name or f"{card.manufacturer} {card.model}"))
+        self._title.setText(f"<h1>{escape(card.asset_tag)}{provisional}</h1>")
+        self._subtitle.setText(escape(card.name or f"{card.manufacturer} {card.model}"))
         matched_text = ""
         if matched and matched != "tag":
             matched_text = self.tr("Matched by its {kind}.").format(
                 kind=self.tr(KIND_LABELS.get(matched, matched))
             )
         if others:
-            links = ", ".join(f'<a href="{_escape(t)}">{_escape(t)}</a>' for t in others)
+            links = ", ".join(f'<a href="{escape(t)}">{escape(t)}</a>' for t in others)
             matched_text += " " + self.tr(
                 "<b>This code also names {links}</b>: check the tag on the asset."
             ).format(links=links)
@@ -354,9 +355,3 @@ class AssetCardView(QWidget):
         row = self._incidents.currentRow()
         if 0 <= row < len(self._incident_ids):
             self.incident_opened.emit(self._incident_ids[row])
-
-
-def _escape(text: str) -> str:
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    )

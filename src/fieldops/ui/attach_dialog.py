@@ -9,6 +9,7 @@ sync on every other device.
 from __future__ import annotations
 
 import logging
+from html import escape
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent
@@ -32,10 +33,6 @@ from fieldops.ui.lanes import Lanes
 from fieldops.ui.serial_field import SerialField
 
 log = logging.getLogger(__name__)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class AttachCodeDialog(QDialog):
@@ -65,7 +62,7 @@ class AttachCodeDialog(QDialog):
             self.tr(
                 "The label <b>{code}</b> matches no asset. If it is on an asset the catalogue "
                 "knows under another tag, scan or type that asset's tag or serial."
-            ).format(code=_escape(self.code))
+            ).format(code=escape(self.code))
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
@@ -121,14 +118,14 @@ class AttachCodeDialog(QDialog):
         if result.card is None:
             self.found.setText(
                 result.misread
-                or self.tr("No asset matches {code} either.").format(code=_escape(result.code))
+                or self.tr("No asset matches {code} either.").format(code=escape(result.code))
             )
         else:
             card = result.card
             model = " ".join(p for p in (card.manufacturer, card.model) if p)
             self.found.setText(
-                f"<b>{_escape(card.asset_tag)}</b> · {_escape(model)} · "
-                + _escape(card.place.describe())
+                f"<b>{escape(card.asset_tag)}</b> · {escape(model)} · "
+                + escape(card.place.describe())
             )
         self.attach_button.setEnabled(result.card is not None)
         if result.card is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
@@ -38,7 +40,7 @@ class IncidentViewDialog(QDialog):
         self.setWindowTitle(self.tr("Incident {ref}").format(ref=s.number or s.id[:8]))
         self.setMinimumWidth(640)
         layout = QVBoxLayout(self)
-        title = QLabel(f"<h2>{_escape(s.title)}</h2>")
+        title = QLabel(f"<h2>{escape(s.title)}</h2>")
         title.setWordWrap(True)
         layout.addWidget(title)
         form = QFormLayout()
@@ -66,7 +68,7 @@ class IncidentViewDialog(QDialog):
             field = QLabel(value)
             field.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             form.addRow(label, field)
-        description = QLabel(_escape(detail.description) or "—")
+        description = QLabel(escape(detail.description) or "—")
         description.setWordWrap(True)
         description.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow(self.tr("Description"), description)
@@ -81,7 +83,3 @@ class IncidentViewDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

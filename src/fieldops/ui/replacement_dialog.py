@@ -8,6 +8,7 @@ the person is writing notes is not typed there: the form asks where it belongs.
 from __future__ import annotations
 
 import logging
+from html import escape
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
@@ -40,10 +41,6 @@ from fieldops.ui.lanes import Lanes
 from fieldops.ui.serial_field import SerialField
 
 log = logging.getLogger(__name__)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class ReplacementDialog(QDialog):
@@ -236,7 +233,7 @@ class ReplacementDialog(QDialog):
             if wants_old
             else self.tr("Scan received: <b>{code}</b>. Use it as the new serial?")
         )
-        self.offer_text.setText(question.format(code=_escape(self._offered)))
+        self.offer_text.setText(question.format(code=escape(self._offered)))
         self.offer.setVisible(True)
         (self.use_old if wants_old else self.use_new).setFocus()
 

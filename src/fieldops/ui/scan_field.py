@@ -24,7 +24,10 @@ log = logging.getLogger(__name__)
 
 TERMINATORS = {Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Tab, Qt.Key.Key_Backtab}
 SCAN_CAPABLE = "fieldops_scan_capable"
-IME_BURST_GAP_MS = 35  # input-method events this close together come from a scanner
+# A scanner's keys (and the input-method events they cause) come a few ms apart; a person's
+# 80 ms or more. The scan field, serial fields and the window-wide listener all judge by these.
+BURST_GAP_MS = 35
+MIN_BURST_KEYS = 4
 LATIN_HINTS = (
     Qt.InputMethodHint.ImhLatinOnly
     | Qt.InputMethodHint.ImhPreferLatin
@@ -63,10 +66,6 @@ def composed_text(text: str) -> bool:
     except MisreadError as error:
         return error.reason is MisreadReason.INPUT_METHOD
     return False
-
-
-BURST_GAP_MS = 35  # a scanner's keys come a few ms apart; a person's 80 ms or more
-BURST_MIN_KEYS = 4
 
 
 class ScanField(QLineEdit):
@@ -108,7 +107,7 @@ class ScanField(QLineEdit):
     def _came_as_burst(self) -> bool:
         times = self._key_times
         gaps = [b - a for a, b in itertools.pairwise(times)]
-        return len(times) >= BURST_MIN_KEYS and all(0 <= g <= BURST_GAP_MS for g in gaps)
+        return len(times) >= MIN_BURST_KEYS and all(0 <= g <= BURST_GAP_MS for g in gaps)
 
     @property
     def warning(self) -> str:
@@ -177,7 +176,7 @@ class InputMethodWatch(QObject):
         if not isinstance(watched, QWidget) or not is_composition(event):
             return False
         now = int(self._clock.elapsed())
-        quick = self._last_ms is not None and now - self._last_ms <= IME_BURST_GAP_MS
+        quick = self._last_ms is not None and now - self._last_ms <= BURST_GAP_MS
         self._last_ms = now
         if bool(watched.property(SCAN_CAPABLE)) or quick:
             self.input_method_active.emit(watched)

@@ -19,12 +19,12 @@ from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QWindow
 from PySide6.QtWidgets import QApplication, QWidget
 
+from fieldops.ui.scan_field import BURST_GAP_MS, MIN_BURST_KEYS
+
 log = logging.getLogger(__name__)
 
 SCAN_CAPABLE = "fieldops_scan_capable"
-BURST_GAP_MS = 35  # a scanner's keys come a few ms apart; a person's 80 ms or more
 HOLD_MS = 60  # how long held keys wait for the next one before they are typed
-MIN_SCAN_LENGTH = 4
 TERMINATORS = {Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Tab}
 # A scanner presses Shift around each capital letter, as a keyboard does: these keys carry no
 # text and must neither end a burst nor be held.
@@ -130,7 +130,7 @@ class ScanListener(QObject):
 
     def _terminate(self, event: QKeyEvent) -> bool:
         code = "".join(k.text for k in self._held)
-        if len(code) < MIN_SCAN_LENGTH:
+        if len(code) < MIN_BURST_KEYS:
             self.release()
             return False
         target = self._target

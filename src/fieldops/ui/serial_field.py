@@ -15,14 +15,12 @@ from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import QLineEdit, QWidget
 
-from fieldops.ui.scan_field import make_scan_capable
+from fieldops.ui.scan_field import BURST_GAP_MS, MIN_BURST_KEYS, make_scan_capable
 
 ENTER_KEYS = {Qt.Key.Key_Return, Qt.Key.Key_Enter}
 TAB_KEYS = {Qt.Key.Key_Tab, Qt.Key.Key_Backtab}
-BURST_GAP_MS = 35  # keys of a scanner burst come closer together than this
 IDLE_END_MS = 300  # a burst with no suffix ends after this much quiet
 PAIR_MS = 80  # a second terminator this soon after the first belongs to the same scan
-MIN_BURST = 4
 
 # When any serial field last completed: the LF of a CR+LF reaches the field the focus moved
 # to, so the pairing is kept across fields.
@@ -86,7 +84,7 @@ class SerialField(QLineEdit):
         self._burst = self._burst + 1 if fast else 1
         self._keys += 1
         self._last_key_ms = at
-        if self._burst >= MIN_BURST:
+        if self._burst >= MIN_BURST_KEYS:
             self._idle.start()
         else:
             self._idle.stop()
@@ -111,7 +109,7 @@ class SerialField(QLineEdit):
     def _finish(self, at_ms: int) -> None:
         global _last_end_ms, _typed_since_end
         _last_end_ms, _typed_since_end = at_ms, False
-        self.came_as_burst = self._burst >= MIN_BURST and self._burst == self._keys
+        self.came_as_burst = self._burst >= MIN_BURST_KEYS and self._burst == self._keys
         self._keys = 0
         self._burst = 0
         self._last_key_ms = None
