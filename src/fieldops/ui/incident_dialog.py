@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -31,6 +30,7 @@ from fieldops.domain.times import utcnow
 from fieldops.services.incidents import IncidentDraft, PreparedPhoto
 from fieldops.services.lookup import AssetCard
 from fieldops.services.workspace import LocationChoice, Workspace
+from fieldops.ui.confirm import may_discard
 from fieldops.ui.errors import describe_error
 from fieldops.ui.labels import category_label, level_label, priority_style, subtype_label
 from fieldops.ui.lanes import Lanes
@@ -362,17 +362,13 @@ class IncidentDialog(QDialog):
         """Escape and Cancel: ask before throwing away what was typed."""
         if self._saving:
             return
-        if self.is_dirty():
-            answer = QMessageBox.question(
-                self,
-                self.tr("Discard this incident?"),
-                self.tr("What you typed and the photos you added will not be saved."),
-                QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Cancel,
-            )
-            if answer != QMessageBox.StandardButton.Discard:
-                return
-        super().reject()
+        if may_discard(
+            self,
+            self.is_dirty(),
+            self.tr("Discard this incident?"),
+            self.tr("What you typed and the photos you added will not be saved."),
+        ):
+            super().reject()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         event.ignore()

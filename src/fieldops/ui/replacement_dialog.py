@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -35,6 +34,7 @@ from fieldops.services.replacements import (
     draft_problem,
 )
 from fieldops.services.workspace import Workspace
+from fieldops.ui.confirm import may_discard
 from fieldops.ui.errors import describe_error
 from fieldops.ui.labels import fate_label
 from fieldops.ui.lanes import Lanes
@@ -297,17 +297,13 @@ class ReplacementDialog(QDialog):
         """Escape and Cancel: ask before throwing away what was scanned."""
         if self._saving:
             return
-        if self.is_dirty():
-            answer = QMessageBox.question(
-                self,
-                self.tr("Discard this replacement?"),
-                self.tr("The serials and notes you entered will not be saved."),
-                QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Cancel,
-            )
-            if answer != QMessageBox.StandardButton.Discard:
-                return
-        super().reject()
+        if may_discard(
+            self,
+            self.is_dirty(),
+            self.tr("Discard this replacement?"),
+            self.tr("The serials and notes you entered will not be saved."),
+        ):
+            super().reject()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         event.ignore()
