@@ -52,6 +52,8 @@ def configure_application(app: QApplication, data_dir: DataDir) -> None:
 def run_window(data_dir: DataDir) -> int:
     """Opens the main window on a data directory and runs until it is closed."""
     if _no_display():
+        log.error("no display: DISPLAY and WAYLAND_DISPLAY are not set")
+        # The person started the window from a terminal: the answer belongs there too.
         print(
             "fieldops: no display was found (DISPLAY and WAYLAND_DISPLAY are not set). "
             "Run it in a desktop session, or under xvfb-run for a virtual screen.",
