@@ -19,11 +19,10 @@ from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QWindow
 from PySide6.QtWidgets import QApplication, QWidget
 
-from fieldops.ui.scan_field import BURST_GAP_MS, MIN_BURST_KEYS
+from fieldops.ui.scan_field import BURST_GAP_MS, MIN_BURST_KEYS, SCAN_CAPABLE
 
 log = logging.getLogger(__name__)
 
-SCAN_CAPABLE = "fieldops_scan_capable"
 HOLD_MS = 60  # how long held keys wait for the next one before they are typed
 TERMINATORS = {Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Tab}
 # A scanner presses Shift around each capital letter, as a keyboard does: these keys carry no
